@@ -1,0 +1,1 @@
+"""Reading cases from manifests and folders (the ingest stage's library)."""

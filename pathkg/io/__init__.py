@@ -1,0 +1,1 @@
+"""Filesystem primitives shared by every stage."""

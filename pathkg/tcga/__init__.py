@@ -1,0 +1,1 @@
+"""TCGA identifiers and reference tables."""

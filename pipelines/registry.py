@@ -1,0 +1,34 @@
+"""Stage types by name, plus `module:Class` import paths for stages defined elsewhere."""
+
+from __future__ import annotations
+
+import importlib
+
+from pipelines.stage import Stage
+
+# name -> "module:Class"; imported lazily so that a pipeline pays only for the stages it uses.
+BUILTIN_STAGES: dict[str, str] = {
+    "ingest": "pipelines.stages.ingest:IngestStage",
+    "synthetic_cases": "pipelines.stages.synthetic_cases:SyntheticCasesStage",
+}
+
+
+class UnknownStageError(ValueError):
+    pass
+
+
+def resolve_stage(uses: str) -> type[Stage]:
+    """Return the Stage class for a registered name or a `package.module:ClassName` path."""
+    target = BUILTIN_STAGES.get(uses, uses)
+    if ":" not in target:
+        known = ", ".join(sorted(BUILTIN_STAGES))
+        raise UnknownStageError(f"unknown stage {uses!r}; known stages: {known} (or use 'module:Class')")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise UnknownStageError(f"cannot import stage {uses!r} ({target}): {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Stage)):
+        raise UnknownStageError(f"{target} is not a pipelines.stage.Stage subclass")
+    return cls

@@ -1,0 +1,326 @@
+"""The stage runner: runs a pipeline's stages in order over every case, resumably.
+
+For each stage and case it computes a content key (inputs + parameters + code version); a
+case whose key is already in a committed part is skipped, one whose key failed before is
+left failed until `retry`, everything else is executed. Results are committed in atomic
+Parquet parts every `flush_every` cases or `flush_seconds`, so a kill loses at most the
+uncommitted batch, which the next run redoes: no row lost, none duplicated.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from pathkg.io.atomic import remove_stale_temporaries
+from pipelines.config import PipelineConfig, ResolvedStage, parse_config
+from pipelines.content_key import canonical_json, code_version_of, content_key
+from pipelines.executors import AsyncioExecutor, InlineExecutor, Outcome, ProcessPoolExecutor, StageFactory, Task
+from pipelines.run_manifest import RunManifest, now
+from pipelines.stage import StageContext
+from pipelines.store import CaseResult, InputContractError, LedgerEntry, StageStore, make_failure
+
+log = logging.getLogger("pathkg.runner")
+
+
+@dataclass
+class StageStatus:
+    stage: str
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    pending: int = 0
+    blocked: int = 0  # waiting on an upstream stage that has not finished the case
+    # What this invocation did (zero for `status`).
+    ran: int = 0
+    skipped: int = 0
+    newly_failed: int = 0
+    seconds: float = 0.0
+    failure_types: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedCase:
+    case_id: str
+    key: str
+    upstream: tuple[LedgerEntry, ...] = ()  # downstream stages: the inputs' entries
+    payload: Any = None  # source stages: what plan_source() found
+    plan_error: tuple[str, str] | None = None
+
+
+class Runner:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        run_dir: Path,
+        *,
+        workers: int | None = None,
+        console: Console | None = None,
+        show_progress: bool = True,
+        config_path: str | None = None,
+    ):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.workers = workers or config.run.workers
+        self.console = console or Console(stderr=True)
+        self.show_progress = show_progress
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = RunManifest.open(self.run_dir, config.text, config.base_dir, config_path)
+        self.stores = {
+            s.name: StageStore(self.run_dir, s.name, s.cls.output_model) for s in config.stages
+        }
+
+    @classmethod
+    def from_run_dir(cls, run_dir: Path, **kwargs: Any) -> Runner:
+        """Reopen a run with the config it was last run with (for status and retry)."""
+        manifest = RunManifest.load(run_dir)
+        cfg = manifest.data["config"]
+        config = parse_config(cfg["text"], base_dir=Path(cfg["base_dir"]), origin=cfg.get("path") or "<run>")
+        return cls(config, run_dir, config_path=cfg.get("path"), **kwargs)
+
+    # --- planning --------------------------------------------------------------------
+    def _context(self, stage: ResolvedStage) -> StageContext:
+        return StageContext(run_dir=self.run_dir.resolve(), run_id=self.manifest.run_id, stage_name=stage.name)
+
+    def _params_json(self, stage: ResolvedStage) -> str:
+        return canonical_json(stage.params.model_dump(mode="json", exclude=set(stage.cls.key_exclude)))
+
+    def _plan_source(self, stage: ResolvedStage) -> list[PlannedCase]:
+        instance = stage.cls(stage.params, self._context(stage))
+        version, params = code_version_of(stage.cls), self._params_json(stage)
+        planned = []
+        for item in instance.plan_source():
+            key = content_key(stage.name, version, params, item.fingerprint)
+            planned.append(PlannedCase(item.case_id, key, payload=item.payload, plan_error=item.error))
+        instance.close()
+        return planned
+
+    def _plan_downstream(
+        self, stage: ResolvedStage, universe: list[str], current: dict[str, dict[str, LedgerEntry]]
+    ) -> tuple[list[PlannedCase], int]:
+        version, params = code_version_of(stage.cls), self._params_json(stage)
+        planned, blocked = [], 0
+        for case_id in universe:
+            entries = []
+            for up in stage.after:
+                entry = current[up].get(case_id)
+                if entry is None:
+                    break
+                entries.append(entry)
+            else:
+                inputs = [(up, e.key) for up, e in zip(stage.after, entries, strict=True)]
+                planned.append(PlannedCase(case_id, content_key(stage.name, version, params, inputs), tuple(entries)))
+                continue
+            blocked += 1
+        return planned, blocked
+
+    def _plan(
+        self, stage: ResolvedStage, universe: list[str], current: dict[str, dict[str, LedgerEntry]]
+    ) -> tuple[list[PlannedCase], int, list[str]]:
+        """The stage's cases with their keys, how many are blocked, and the run's case universe."""
+        if stage.after:
+            planned, blocked = self._plan_downstream(stage, universe, current)
+            return planned, blocked, universe
+        planned = self._plan_source(stage)
+        return planned, 0, list(dict.fromkeys(p.case_id for p in planned))
+
+    def _classify(
+        self, stage: ResolvedStage, planned: list[PlannedCase], blocked: int, status: StageStatus | None = None
+    ) -> tuple[StageStatus, dict[str, LedgerEntry], list[Any]]:
+        """Count done / failed / pending from the parts on disk; the failures that stand now."""
+        store = self.stores[stage.name]
+        done, failures = store.index(), store.failures()
+        status = status or StageStatus(stage.name)
+        status.total, status.blocked = len(planned) + blocked, blocked
+        entries: dict[str, LedgerEntry] = {}
+        standing = []
+        for p in planned:
+            entry = done.get(p.key)
+            if entry is not None:
+                entries[p.case_id] = entry
+                status.done += 1
+            elif p.key in failures:
+                status.failed += 1
+                standing.append(failures[p.key])
+                etype = failures[p.key].error_type
+                status.failure_types[etype] = status.failure_types.get(etype, 0) + 1
+            else:
+                status.pending += 1
+        return status, entries, standing
+
+    # --- running ---------------------------------------------------------------------
+    def run(self, retry: bool = False, command: str = "run") -> list[StageStatus]:
+        """Run every stage; with `retry`, only the failed cases (and what depends on them)."""
+        removed = remove_stale_temporaries(self.run_dir)
+        if removed:
+            log.info("removed %d temporary files left by an interrupted run", removed)
+        invocation = self.manifest.start_invocation(command, self.workers)
+        statuses = []
+        current: dict[str, dict[str, LedgerEntry]] = {}
+        universe: list[str] = []
+        retried_cases: set[str] = set()
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.show_progress,
+        )
+        with progress:
+            for stage in self.config.stages:
+                t0 = time.perf_counter()
+                planned, blocked, universe = self._plan(stage, universe, current)
+                status = StageStatus(stage.name)
+                self._run_stage(stage, planned, retry, retried_cases, status, progress)
+                status, current[stage.name], _ = self._classify(stage, planned, blocked, status)
+                status.seconds = round(time.perf_counter() - t0, 3)
+                statuses.append(status)
+                invocation["stages"][stage.name] = asdict(status)
+                self.manifest.save()
+                log.info(
+                    "%s: %d/%d done (%d run now, %d unchanged), %d failed, %d pending, %d blocked, %.1fs",
+                    stage.name, status.done, status.total, status.ran - status.newly_failed, status.skipped,
+                    status.failed, status.pending, status.blocked, status.seconds,
+                )  # fmt: skip
+        invocation["finished"] = now()
+        self.manifest.data["status"] = {s.stage: _counts(s) for s in statuses}
+        self.manifest.save()
+        return statuses
+
+    def _run_stage(
+        self,
+        stage: ResolvedStage,
+        planned: list[PlannedCase],
+        retry: bool,
+        retried_cases: set[str],
+        status: StageStatus,
+        progress: Progress,
+    ) -> None:
+        store = self.stores[stage.name]
+        done, failures = store.index(), store.failures()
+        todo = []
+        for p in planned:
+            if p.key in done:
+                status.skipped += 1
+            elif p.key in failures:
+                if retry:
+                    todo.append(p)
+                    retried_cases.add(p.case_id)
+            elif not retry or p.case_id in retried_cases:
+                todo.append(p)
+        if todo:
+            self._execute(stage, store, todo, failures, status, progress)
+
+    def _executor(self, stage: ResolvedStage):
+        if stage.cls.kind == "io":
+            return AsyncioExecutor(self.config.run.concurrency)
+        if self.workers > 1:
+            return ProcessPoolExecutor(self.workers)
+        return InlineExecutor()
+
+    def _execute(
+        self,
+        stage: ResolvedStage,
+        store: StageStore,
+        todo: list[PlannedCase],
+        failures: dict,
+        status: StageStatus,
+        progress: Progress | None,
+    ) -> None:
+        opts = self.config.run
+        pre_failed: collections.deque[Outcome] = collections.deque()
+        upstream_stores = [self.stores[name] for name in stage.after]
+
+        def tasks() -> Iterator[Task]:
+            for p in todo:
+                if p.plan_error is not None:
+                    pre_failed.append(Outcome(p.case_id, p.key, None, p.plan_error))
+                    continue
+                if not stage.after:
+                    yield Task(p.case_id, p.key, {"source": [p.payload]})
+                    continue
+                try:
+                    inputs = {
+                        name: st.read_records(entry)
+                        for name, st, entry in zip(stage.after, upstream_stores, p.upstream, strict=True)
+                    }
+                except (InputContractError, OSError) as exc:
+                    pre_failed.append(Outcome(p.case_id, p.key, None, (type(exc).__name__, str(exc))))
+                    continue
+                yield Task(p.case_id, p.key, inputs)
+
+        results: list[CaseResult] = []
+        failed: list = []
+        last_flush = time.monotonic()
+        task_id = progress.add_task(stage.name, total=len(todo), failed=0) if progress else None
+
+        def flush() -> None:
+            nonlocal last_flush
+            store.write_part(results)
+            store.record_failures(failed)
+            results.clear()
+            failed.clear()
+            last_flush = time.monotonic()
+
+        def take(outcome: Outcome) -> None:
+            status.ran += 1
+            if outcome.error is None:
+                results.append(CaseResult(outcome.case_id, outcome.key, outcome.rows or []))
+            else:
+                status.newly_failed += 1
+                prev = failures.get(outcome.key)
+                etype, message = outcome.error
+                failed.append(
+                    make_failure(stage.name, outcome.case_id, outcome.key, etype, message, prev.attempt + 1 if prev else 1)
+                )
+                log.debug("%s failed on %s: %s: %s", stage.name, outcome.case_id, etype, message)
+            if progress is not None:
+                progress.update(task_id, advance=1, failed=status.newly_failed)
+            if len(results) + len(failed) >= opts.flush_every or time.monotonic() - last_flush >= opts.flush_seconds:
+                flush()
+
+        factory = StageFactory(stage.cls, stage.params, self._context(stage))
+        for outcome in self._executor(stage).map(factory, tasks()):
+            while pre_failed:
+                take(pre_failed.popleft())
+            take(outcome)
+        while pre_failed:
+            take(pre_failed.popleft())
+        flush()
+
+    # --- status ----------------------------------------------------------------------
+    def inspect(self) -> tuple[list[StageStatus], list[Any]]:
+        """Per stage done / failed / pending / blocked, and the standing failures (runs nothing)."""
+        statuses, standing_all = [], []
+        current: dict[str, dict[str, LedgerEntry]] = {}
+        universe: list[str] = []
+        for stage in self.config.stages:
+            planned, blocked, universe = self._plan(stage, universe, current)
+            status, current[stage.name], standing = self._classify(stage, planned, blocked)
+            statuses.append(status)
+            standing_all.extend(standing)
+        return statuses, standing_all
+
+
+def _counts(s: StageStatus) -> dict[str, int]:
+    return {"total": s.total, "done": s.done, "failed": s.failed, "pending": s.pending, "blocked": s.blocked}

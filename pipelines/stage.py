@@ -1,0 +1,116 @@
+"""What a stage is: a named step that turns each case's inputs into output records.
+
+A stage never talks to another stage: it receives validated records of the contracts in
+`schemas/` and returns records of its own output contract. The runner does the rest
+(content keys, skipping, failures, atomic Parquet parts, parallelism).
+
+Two shapes:
+- a *source* stage (`after: []`) implements `plan_source()` to enumerate its cases from
+  outside (a manifest, a folder); each `SourceItem` carries a fingerprint of its input;
+- a *downstream* stage receives, per case, the records that its upstream stages produced.
+
+`process()` is synchronous and runs in a worker process for `kind = "cpu"` stages;
+`aprocess()` is a coroutine run on an asyncio loop for `kind = "io"` stages.
+Raise any exception to fail a case: the runner records it and goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+
+from schemas.record import Record
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not value.is_absolute():
+        value = Path(base) / value
+    return Path(value).expanduser().resolve() if base is not None else value
+
+
+#: A path parameter: relative values resolve against the directory of the config file.
+ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]
+
+
+class StageParams(BaseModel):
+    """Base for a stage's parameters. Unknown keys in the config are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(StageParams):
+    pass
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One case found by a source stage."""
+
+    case_id: str
+    payload: Any
+    fingerprint: Any
+    # A problem found while planning (duplicate id, unreadable row): recorded as the case's
+    # failure without calling process().
+    error: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What a stage may know about the run it is part of."""
+
+    run_dir: Path
+    run_id: str
+    stage_name: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def work_dir(self) -> Path:
+        """A directory this stage may write side files into (images, caches)."""
+        path = self.run_dir / "work" / self.stage_name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class Stage:
+    """Base class of every stage. Subclasses set the class attributes and one process method."""
+
+    #: Registry name used in pipeline configs (`uses:`).
+    name: ClassVar[str] = ""
+    #: Bump when the output of the same inputs changes on purpose.
+    version: ClassVar[str] = "1"
+    kind: ClassVar[Literal["cpu", "io"]] = "cpu"
+    #: Contract of the records this stage emits.
+    output_model: ClassVar[type[Record]]
+    #: Contract of each upstream stage's records, by upstream *type* name (`uses:`);
+    #: None accepts whatever the upstream's output contract is.
+    input_models: ClassVar[dict[str, type[Record]] | None] = None
+    Params: ClassVar[type[StageParams]] = NoParams
+    #: Parameters that do not change results (e.g. concurrency) and so stay out of keys.
+    key_exclude: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, params: StageParams, context: StageContext):
+        self.params = params
+        self.context = context
+
+    # --- source stages -------------------------------------------------------------
+    def plan_source(self) -> Iterable[SourceItem]:
+        raise TypeError(f"stage {self.name!r} has no upstream and does not implement plan_source()")
+
+    # --- per case --------------------------------------------------------------------
+    def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Record]:
+        """Return the output records for one case. `inputs` maps upstream stage name -> records.
+
+        For a source stage, `inputs` is `{"source": [payload]}`.
+        """
+        raise TypeError(f"stage {self.name!r} implements neither process() nor aprocess()")
+
+    async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Record]:
+        return self.process(case_id, inputs)
+
+    def close(self) -> None:
+        """Release resources (clients, pools) when the stage finishes in a process."""

@@ -1,0 +1,1 @@
+"""One stage per module. Each is registered by name in pipelines.registry."""
