@@ -108,9 +108,7 @@ def expand_env(text: str) -> str:
 
 
 def _field_errors(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors())
 
 
 def load_config(path: Path) -> PipelineConfig:
@@ -147,10 +145,8 @@ def parse_config(text: str, base_dir: Path, origin: str = "<config>") -> Pipelin
             params = cls.Params.model_validate(spec.params, context={"base_dir": base_dir})
         except ValidationError as exc:
             raise ConfigError(f"{where}: params: {_field_errors(exc)}") from exc
-        if spec.after is None:
-            after = () if index == 0 else (resolved[-1].name,)
-        else:
-            after = tuple(spec.after)
+        default_after = () if index == 0 else (resolved[-1].name,)
+        after = default_after if spec.after is None else tuple(spec.after)
         for upstream in after:
             if upstream not in seen:
                 raise ConfigError(f"{where}: 'after' names {upstream!r}, which is not an earlier stage")

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -31,12 +32,23 @@ from rich.progress import (
 from pathkg.io.atomic import remove_stale_temporaries
 from pipelines.config import PipelineConfig, ResolvedStage, parse_config
 from pipelines.content_key import canonical_json, code_version_of, content_key
-from pipelines.executors import AsyncioExecutor, InlineExecutor, Outcome, ProcessPoolExecutor, StageFactory, Task
+from pipelines.executors import (
+    AsyncioExecutor,
+    InlineExecutor,
+    Outcome,
+    ProcessPoolExecutor,
+    StageFactory,
+    Task,
+)
 from pipelines.run_manifest import RunManifest, now
 from pipelines.stage import StageContext
-from pipelines.store import CaseResult, InputContractError, LedgerEntry, StageStore, make_failure
+from pipelines.store import KEY_COL, CaseResult, InputContractError, LedgerEntry, StageStore, make_failure
 
 log = logging.getLogger("pathkg.runner")
+
+
+class StagePlanError(RuntimeError):
+    """A stage cannot even list its cases (e.g. its manifest is missing)."""
 
 
 @dataclass
@@ -82,9 +94,7 @@ class Runner:
         self.show_progress = show_progress
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = RunManifest.open(self.run_dir, config.text, config.base_dir, config_path)
-        self.stores = {
-            s.name: StageStore(self.run_dir, s.name, s.cls.output_model) for s in config.stages
-        }
+        self.stores = {s.name: StageStore(self.run_dir, s.name, s.cls.output_model) for s in config.stages}
 
     @classmethod
     def from_run_dir(cls, run_dir: Path, **kwargs: Any) -> Runner:
@@ -105,10 +115,15 @@ class Runner:
         instance = stage.cls(stage.params, self._context(stage))
         version, params = code_version_of(stage.cls), self._params_json(stage)
         planned = []
-        for item in instance.plan_source():
-            key = content_key(stage.name, version, params, item.fingerprint)
-            planned.append(PlannedCase(item.case_id, key, payload=item.payload, plan_error=item.error))
-        instance.close()
+        try:
+            for item in instance.plan_source():
+                key = content_key(stage.name, version, params, item.fingerprint)
+                planned.append(PlannedCase(item.case_id, key, payload=item.payload, plan_error=item.error))
+        except (OSError, ValueError) as exc:
+            # The source as a whole is unreadable (no manifest, no folder): nothing to run.
+            raise StagePlanError(f"stage {stage.name}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            instance.close()
         return planned
 
     def _plan_downstream(
@@ -218,16 +233,18 @@ class Runner:
     ) -> None:
         store = self.stores[stage.name]
         done, failures = store.index(), store.failures()
+        # A case failed before is retried even if its key changed since (the user fixed a file).
+        failed_cases = {f.case_id for f in failures.values()} if retry else set()
         todo = []
         for p in planned:
             if p.key in done:
                 status.skipped += 1
-            elif p.key in failures:
-                if retry:
+            elif not retry:
+                if p.key not in failures:
                     todo.append(p)
-                    retried_cases.add(p.case_id)
-            elif not retry or p.case_id in retried_cases:
+            elif p.key in failures or p.case_id in failed_cases or p.case_id in retried_cases:
                 todo.append(p)
+                retried_cases.add(p.case_id)
         if todo:
             self._execute(stage, store, todo, failures, status, progress)
 
@@ -291,7 +308,9 @@ class Runner:
                 prev = failures.get(outcome.key)
                 etype, message = outcome.error
                 failed.append(
-                    make_failure(stage.name, outcome.case_id, outcome.key, etype, message, prev.attempt + 1 if prev else 1)
+                    make_failure(
+                        stage.name, outcome.case_id, outcome.key, etype, message, prev.attempt + 1 if prev else 1
+                    )
                 )
                 log.debug("%s failed on %s: %s: %s", stage.name, outcome.case_id, etype, message)
             if progress is not None:
@@ -309,17 +328,30 @@ class Runner:
         flush()
 
     # --- status ----------------------------------------------------------------------
-    def inspect(self) -> tuple[list[StageStatus], list[Any]]:
-        """Per stage done / failed / pending / blocked, and the standing failures (runs nothing)."""
-        statuses, standing_all = [], []
+    def _walk(self) -> Iterator[tuple[ResolvedStage, StageStatus, dict[str, LedgerEntry], list[Any]]]:
+        """Plan every stage against the parts on disk, in order, without running anything."""
         current: dict[str, dict[str, LedgerEntry]] = {}
         universe: list[str] = []
         for stage in self.config.stages:
             planned, blocked, universe = self._plan(stage, universe, current)
             status, current[stage.name], standing = self._classify(stage, planned, blocked)
+            yield stage, status, current[stage.name], standing
+
+    def inspect(self) -> tuple[list[StageStatus], list[Any]]:
+        """Per stage done / failed / pending / blocked, and the standing failures (runs nothing)."""
+        statuses, standing_all = [], []
+        for _, status, _, standing in self._walk():
             statuses.append(status)
             standing_all.extend(standing)
         return statuses, standing_all
+
+    def read_current(self, stage_name: str) -> pa.Table:
+        """The current output rows of one stage (the rows of every case whose key is done)."""
+        for stage, _, entries, _ in self._walk():
+            if stage.name == stage_name:
+                keys = [e.key for e in entries.values()]
+                return self.stores[stage_name].read_table(keys).drop_columns([KEY_COL])
+        raise KeyError(f"no stage {stage_name!r} in this run's config")
 
 
 def _counts(s: StageStatus) -> dict[str, int]:

@@ -82,8 +82,8 @@ class StageStore:
         self._ledgers: dict[str, list[LedgerEntry]] = {}
         self._tables: OrderedDict[str, pa.Table] = OrderedDict()
         self._cache_parts = cache_parts
-        self.schema = arrow_schema(output_model).append(pa.field(CASE_COL, pa.string())).append(
-            pa.field(KEY_COL, pa.string())
+        self.schema = (
+            arrow_schema(output_model).append(pa.field(CASE_COL, pa.string())).append(pa.field(KEY_COL, pa.string()))
         )
 
     # --- outputs ---------------------------------------------------------------------
@@ -150,8 +150,7 @@ class StageStore:
                 records.append(from_arrow_row(self.output_model, row))
             except ValidationError as exc:
                 raise InputContractError(
-                    f"stage {self.stage_name} output: "
-                    + format_validation_error(exc, entry.case_id, self.output_model)
+                    f"stage {self.stage_name} output: " + format_validation_error(exc, entry.case_id, self.output_model)
                 ) from exc
         return records
 

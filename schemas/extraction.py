@@ -11,9 +11,7 @@ class GradeInfo(Record):
     value: str | None = Field(default=None, description="Normalised grade, e.g. '2', 'II', 'high'.")
     system: str | None = Field(default=None, description="Grading system, e.g. 'Nottingham'.")
     score: int | None = Field(default=None, description="Total score where the system has one.")
-    components: dict[str, int] = Field(
-        default_factory=dict, description="Component scores, e.g. tubule_formation: 3."
-    )
+    components: dict[str, int] = Field(default_factory=dict, description="Component scores, e.g. tubule_formation: 3.")
 
 
 class ReportExtraction(Record):

@@ -11,9 +11,7 @@ class KGPathStep(Record):
     target_id: str
     source_name: str
     target_name: str
-    reversed: bool = Field(
-        default=False, description="True when the path walks this edge against its direction."
-    )
+    reversed: bool = Field(default=False, description="True when the path walks this edge against its direction.")
 
 
 class KGPath(Record):

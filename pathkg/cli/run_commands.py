@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from rich.table import Table
 
 from pathkg.cli.logging_setup import configure, stderr
 from pipelines.config import ConfigError, load_config
-from pipelines.runner import Runner, StageStatus
+from pipelines.runner import Runner, StagePlanError, StageStatus
 
 stdout = Console()
 
@@ -58,7 +60,8 @@ def run(
         stderr.print(f"[red]config error:[/] {exc}")
         raise typer.Exit(2) from None
     runner = Runner(cfg, run_dir, workers=workers, show_progress=not quiet, console=stderr, config_path=str(config))
-    statuses = runner.run(command=f"run {config}")
+    with _plan_errors():
+        statuses = runner.run(command=f"run {config}")
     _finish(runner, statuses, fail_on_error)
 
 
@@ -72,7 +75,8 @@ def retry(
     """Rerun only the failed cases of a run (and, for them, the stages after), with its recorded config."""
     configure(verbose)
     runner = _open(run_dir, workers=workers, show_progress=not quiet, console=stderr)
-    statuses = runner.run(retry=True, command="retry")
+    with _plan_errors():
+        statuses = runner.run(retry=True, command="retry")
     _finish(runner, statuses, fail_on_error)
 
 
@@ -84,7 +88,8 @@ def status(
     """Per stage: how many cases are done, failed, pending (and blocked by an earlier stage)."""
     configure(False)
     runner = _open(run_dir, show_progress=False, console=stderr)
-    statuses, standing = runner.inspect()
+    with _plan_errors():
+        statuses, standing = runner.inspect()
     if as_json:
         out = {
             "run_dir": str(run_dir),
@@ -106,6 +111,16 @@ def status(
         for f in standing:
             table.add_row(f.stage, f.case_id, f.error_type, f.message, str(f.attempt))
         stdout.print(table)
+
+
+@contextlib.contextmanager
+def _plan_errors() -> Iterator[None]:
+    """A source that cannot be read is the user's to fix: one clear line, exit 2, no traceback."""
+    try:
+        yield
+    except StagePlanError as exc:
+        stderr.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _open(run_dir: Path, **kwargs) -> Runner:

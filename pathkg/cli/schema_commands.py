@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from schemas.json_schema import JSON_DIR, render, write_all
 from schemas import CONTRACTS
+from schemas.json_schema import JSON_DIR, render, write_all
 
 app = typer.Typer(help="JSON Schema files of the data contracts (schemas/json/).", no_args_is_help=True)
 

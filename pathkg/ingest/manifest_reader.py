@@ -33,7 +33,11 @@ class ManifestRow:
 
 def detect_format(path: Path) -> str:
     suffix = "".join(path.suffixes[-2:]).lower()
-    for fmt, endings in {"csv": (".csv", ".tsv"), "jsonl": (".jsonl", ".ndjson", ".json"), "parquet": (".parquet",)}.items():
+    for fmt, endings in {
+        "csv": (".csv", ".tsv"),
+        "jsonl": (".jsonl", ".ndjson", ".json"),
+        "parquet": (".parquet",),
+    }.items():
         if any(suffix.endswith(e) for e in endings):
             return fmt
     raise ManifestError(f"{path}: cannot tell the manifest format from its name (use .csv, .jsonl or .parquet)")
@@ -75,9 +79,7 @@ def _read_csv(path: Path) -> Iterator[ManifestRow]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                yield ManifestRow(
-                    origin, error=f"row has {len(cells)} columns, the header has {len(header)}"
-                )
+                yield ManifestRow(origin, error=f"row has {len(cells)} columns, the header has {len(header)}")
                 continue
             yield ManifestRow(origin, dict(zip(header, cells, strict=True)))
 

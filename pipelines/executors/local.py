@@ -84,7 +84,7 @@ class ProcessPoolExecutor:
                     except BrokenProcessPool:
                         broken.extend(chunk)
                 if broken:
-                    for fut, chunk in pending.items():
+                    for chunk in pending.values():
                         broken.extend(chunk)
                     pending.clear()
                     pool.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,7 @@ flagged `non_utf8_report`, not rejected.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -100,6 +101,11 @@ def _file_fingerprint(path: Path) -> list[Any]:
     return [str(path), st.st_size, st.st_mtime_ns]
 
 
+def _absolute(path: Path) -> str:
+    # Not resolve(): a symlink's own name may be the TCGA barcode that the target lacks.
+    return os.path.abspath(path)
+
+
 class IngestStage(Stage):
     name: ClassVar[str] = "ingest"
     version: ClassVar[str] = "1"
@@ -159,8 +165,8 @@ class IngestStage(Stage):
             payload.update(fields)
             payload["labels"] = labels
             if payload.get("report_path"):
-                payload["report_path"] = str((base / payload["report_path"]).resolve())
-            payload["slide_paths"] = [str((base / s).resolve()) for s in payload.get("slide_paths", [])]
+                payload["report_path"] = _absolute(base / payload["report_path"])
+            payload["slide_paths"] = [_absolute(base / s) for s in payload.get("slide_paths", [])]
             case_id, error = self._case_id(payload, spec, row.origin)
             yield case_id, payload, error
 
@@ -182,9 +188,7 @@ class IngestStage(Stage):
             fields["slide_paths"] = []
         else:
             fields["slide_paths"] = [str(s) for s in slides]
-        labels = {
-            k: str(v) for k, v in row.values.items() if k not in used and v is not None and str(v).strip() != ""
-        }
+        labels = {k: str(v) for k, v in row.values.items() if k not in used and v is not None and str(v).strip() != ""}
         return fields, labels
 
     def _case_id(self, payload: dict[str, Any], spec: SourceSpec, origin: str) -> tuple[str | None, Any]:
@@ -231,13 +235,17 @@ class IngestStage(Stage):
                 yield path.name, {"origin": str(path)}, (MalformedBarcodeError.__name__, f"{path}: {exc}")
                 continue
             if not barcode.well_formed:
-                yield path.name, {"origin": str(path)}, (
-                    MalformedBarcodeError.__name__,
-                    f"{path}: malformed TCGA barcode {barcode.text!r}",
+                yield (
+                    path.name,
+                    {"origin": str(path)},
+                    (
+                        MalformedBarcodeError.__name__,
+                        f"{path}: malformed TCGA barcode {barcode.text!r}",
+                    ),
                 )
                 continue
             kind = "reports" if suffix == ".txt" else "slides"
-            groups[barcode.patient][kind].append(str(path.resolve()))
+            groups[barcode.patient][kind].append(_absolute(path))
         for patient, files in sorted(groups.items()):
             origin = f"{spec.folder.name}/{patient}"
             payload = {
@@ -248,15 +256,23 @@ class IngestStage(Stage):
                 "labels": {},
             }
             if len(files["reports"]) > 1:
-                yield patient, payload, (
-                    DuplicateCaseIdError.__name__,
-                    f"case {patient}: several reports in the folder: {', '.join(files['reports'])}",
+                yield (
+                    patient,
+                    payload,
+                    (
+                        DuplicateCaseIdError.__name__,
+                        f"case {patient}: several reports in the folder: {', '.join(files['reports'])}",
+                    ),
                 )
                 continue
             if not files["reports"]:
-                yield patient, payload, (
-                    MissingReportError.__name__,
-                    f"case {patient}: slides {', '.join(files['slides'])} but no report file",
+                yield (
+                    patient,
+                    payload,
+                    (
+                        MissingReportError.__name__,
+                        f"case {patient}: slides {', '.join(files['slides'])} but no report file",
+                    ),
                 )
                 continue
             payload["report_path"] = files["reports"][0]

@@ -1,0 +1,3 @@
+from pathkg.cli import main
+
+main()
