@@ -32,3 +32,51 @@ class EchoStage(Stage):
             raise RuntimeError(f"case {case_id}: listed in {marker}")
         (upstream,) = inputs.values()
         return [c.model_copy(update={"report_text": c.report_text + self.params.suffix}) for c in upstream]
+
+
+class AsyncEchoStage(EchoStage):
+    """An I/O stage: waits `sleep` seconds without blocking, as an HTTP call would."""
+
+    name: ClassVar[str] = "async_echo"
+    kind: ClassVar[str] = "io"
+
+    async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Case]:
+        import asyncio
+
+        await asyncio.sleep(self.params.sleep)
+        (upstream,) = inputs.values()
+        return [c.model_copy(update={"report_text": c.report_text + self.params.suffix}) for c in upstream]
+
+
+class CrashParams(StageParams):
+    crash_case: str
+
+
+class CrashStage(Stage):
+    """Kills its worker process outright on one case, like a native library segfaulting."""
+
+    name: ClassVar[str] = "crash"
+    output_model = Case
+    Params = CrashParams
+    params: CrashParams
+
+    def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Case]:
+        if case_id == self.params.crash_case:
+            import os
+
+            os._exit(139)
+        (upstream,) = inputs.values()
+        return list(upstream)
+
+
+class BrokenContractStage(Stage):
+    """Emits a record that violates the Case contract for one case."""
+
+    name: ClassVar[str] = "broken_contract"
+    output_model = Case
+
+    def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Any]:
+        (upstream,) = inputs.values()
+        if case_id == "SYN-000001":
+            return [{**upstream[0].model_dump(), "report_text": ""}]
+        return list(upstream)

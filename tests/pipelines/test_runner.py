@@ -131,3 +131,51 @@ def test_config_errors_name_the_stage_and_field(tmp_path):
         load_config(unknown)
     proc = cli("run", str(bad), "--run-dir", str(tmp_path / "r"), check=False)
     assert proc.returncode == 2 and "n_cases" in proc.stderr
+
+
+def test_io_stage_runs_concurrently_on_asyncio(tmp_path):
+    config = write_config(
+        tmp_path / "p.yaml",
+        [
+            {"name": "cases", "uses": "synthetic_cases", "params": {"n_cases": 40}},
+            {"name": "fetch", "uses": "tests.pipelines.stages_for_tests:AsyncEchoStage", "params": {"sleep": 0.2}},
+        ],
+        concurrency=20,
+    )
+    statuses = by_stage(run_inprocess(config, tmp_path / "run"))
+    assert statuses["fetch"].done == 40
+    # 40 waits of 0.2 s, 20 at a time: about 0.4 s; sequentially it would be 8 s.
+    assert statuses["fetch"].seconds < 4.0
+    assert len(current_rows(tmp_path / "run", "fetch")) == 40
+
+
+def test_a_worker_that_dies_costs_only_its_case(tmp_path):
+    config = write_config(
+        tmp_path / "p.yaml",
+        [
+            {"name": "cases", "uses": "synthetic_cases", "params": {"n_cases": 24}},
+            {
+                "name": "crash",
+                "uses": "tests.pipelines.stages_for_tests:CrashStage",
+                "params": {"crash_case": "SYN-000005"},
+            },
+        ],
+    )
+    statuses = by_stage(run_inprocess(config, tmp_path / "run", workers=2))
+    assert (statuses["crash"].done, statuses["crash"].failed) == (23, 1)
+    assert statuses["crash"].failure_types == {"WorkerCrashed": 1}
+
+
+def test_outputs_are_validated_against_the_contract_naming_case_and_field(tmp_path):
+    config = write_config(
+        tmp_path / "p.yaml",
+        [
+            {"name": "cases", "uses": "synthetic_cases", "params": {"n_cases": 3}},
+            {"name": "broken", "uses": "tests.pipelines.stages_for_tests:BrokenContractStage"},
+        ],
+    )
+    statuses = by_stage(run_inprocess(config, tmp_path / "run"))
+    assert (statuses["broken"].done, statuses["broken"].failed) == (2, 1)
+    failure = json.loads(cli("status", str(tmp_path / "run"), "--json", "--failures").stdout)["failures"][0]
+    assert failure["error_type"] == "ValidationError"
+    assert failure["message"].startswith("case SYN-000001: Case: field 'report_text': String should have at least 1")
