@@ -10,6 +10,7 @@ from pipelines.stage import Stage
 BUILTIN_STAGES: dict[str, str] = {
     "ingest": "pipelines.stages.ingest:IngestStage",
     "synthetic_cases": "pipelines.stages.synthetic_cases:SyntheticCasesStage",
+    "slides": "pipelines.stages.slides:SlidesStage",
 }
 
 

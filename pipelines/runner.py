@@ -42,9 +42,21 @@ from pipelines.executors import (
 )
 from pipelines.run_manifest import RunManifest, now
 from pipelines.stage import StageContext
-from pipelines.store import KEY_COL, CaseResult, InputContractError, LedgerEntry, StageStore, make_failure
+from pipelines.store import (
+    KEY_COL,
+    CaseResult,
+    InputContractError,
+    LedgerEntry,
+    StageStore,
+    UpstreamRecords,
+    make_failure,
+)
 
 log = logging.getLogger("pathkg.runner")
+
+
+#: The case id of a run-scope stage's single item.
+RUN_CASE_ID = "__run__"
 
 
 class StagePlanError(RuntimeError):
@@ -145,10 +157,19 @@ class Runner:
             blocked += 1
         return planned, blocked
 
+    def _plan_run_scope(self, stage: ResolvedStage, current: dict[str, dict[str, LedgerEntry]]) -> PlannedCase:
+        """One item for the whole run, keyed by every current upstream key."""
+        grouped = {up: sorted(current[up].values(), key=lambda e: e.case_id) for up in stage.after}
+        inputs = [(up, e.case_id, e.key) for up, entries in grouped.items() for e in entries]
+        key = content_key(stage.name, code_version_of(stage.cls), self._params_json(stage), inputs)
+        return PlannedCase(RUN_CASE_ID, key, payload=grouped)
+
     def _plan(
         self, stage: ResolvedStage, universe: list[str], current: dict[str, dict[str, LedgerEntry]]
     ) -> tuple[list[PlannedCase], int, list[str]]:
         """The stage's cases with their keys, how many are blocked, and the run's case universe."""
+        if stage.cls.scope == "run":
+            return [self._plan_run_scope(stage, current)], 0, universe
         if stage.after:
             planned, blocked = self._plan_downstream(stage, universe, current)
             return planned, blocked, universe
@@ -242,13 +263,21 @@ class Runner:
             elif not retry:
                 if p.key not in failures:
                     todo.append(p)
-            elif p.key in failures or p.case_id in failed_cases or p.case_id in retried_cases:
+            elif (
+                p.key in failures
+                or p.case_id in failed_cases
+                or p.case_id in retried_cases
+                # A run-scope stage sums over every case: redo it when any case was retried.
+                or (p.case_id == RUN_CASE_ID and retried_cases)
+            ):
                 todo.append(p)
                 retried_cases.add(p.case_id)
         if todo:
             self._execute(stage, store, todo, failures, status, progress)
 
     def _executor(self, stage: ResolvedStage):
+        if stage.cls.scope == "run":
+            return InlineExecutor()
         if stage.cls.kind == "io":
             return AsyncioExecutor(self.config.run.concurrency)
         if self.workers > 1:
@@ -275,6 +304,10 @@ class Runner:
                     continue
                 if not stage.after:
                     yield Task(p.case_id, p.key, {"source": [p.payload]})
+                    continue
+                if stage.cls.scope == "run":
+                    inputs = {up: UpstreamRecords(self.stores[up], entries) for up, entries in p.payload.items()}
+                    yield Task(p.case_id, p.key, inputs)
                     continue
                 try:
                     inputs = {

@@ -84,6 +84,9 @@ class Stage:
     #: Bump when the output of the same inputs changes on purpose.
     version: ClassVar[str] = "1"
     kind: ClassVar[Literal["cpu", "io"]] = "cpu"
+    #: "case": process() once per case. "run": process() once per run, over every case's
+    #: records (each upstream as a lazy `UpstreamRecords`), e.g. an export or a run report.
+    scope: ClassVar[Literal["case", "run"]] = "case"
     #: Contract of the records this stage emits.
     output_model: ClassVar[type[Record]]
     #: Contract of each upstream stage's records, by upstream *type* name (`uses:`);

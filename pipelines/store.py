@@ -15,11 +15,10 @@ commit record, and a case is done exactly when some part's ledger holds its curr
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,6 +191,32 @@ class StageStore:
         return latest
 
 
+class UpstreamRecords:
+    """Every current record of one stage, for a run-scope stage: read part by part, validated.
+
+    Iterating never holds more than one part in memory; `table()` gives all rows at once
+    for consumers that want Arrow (an export).
+    """
+
+    def __init__(self, store: StageStore, entries: Sequence[LedgerEntry]):
+        self.store = store
+        self.entries = list(entries)
+
+    def __len__(self) -> int:
+        return sum(e.n_rows for e in self.entries)
+
+    def __iter__(self) -> Iterator[Any]:
+        by_part: dict[str, list[LedgerEntry]] = {}
+        for entry in self.entries:
+            by_part.setdefault(entry.part, []).append(entry)
+        for part in sorted(by_part):
+            for entry in by_part[part]:
+                yield from self.store.read_records(entry)
+
+    def table(self) -> pa.Table:
+        return self.store.read_table([e.key for e in self.entries]).drop_columns([KEY_COL])
+
+
 def make_failure(stage: str, case_id: str, key: str, error_type: str, message: str, attempt: int) -> FailureRecord:
     return FailureRecord(
         stage=stage,
@@ -202,7 +227,3 @@ def make_failure(stage: str, case_id: str, key: str, error_type: str, message: s
         time=datetime.now(UTC),
         attempt=attempt,
     )
-
-
-def pid_tag() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}"

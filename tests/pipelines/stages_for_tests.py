@@ -80,3 +80,23 @@ class BrokenContractStage(Stage):
         if case_id == "SYN-000001":
             return [{**upstream[0].model_dump(), "report_text": ""}]
         return list(upstream)
+
+
+class CountParams(StageParams):
+    label: str = "count"
+
+
+class CountStage(Stage):
+    """A run-scope stage: one summary record over every case of its upstream."""
+
+    name: ClassVar[str] = "count"
+    scope: ClassVar[str] = "run"
+    output_model = Case
+    Params = CountParams
+    params: CountParams
+
+    def process(self, case_id: str, inputs: dict[str, Any]) -> list[Case]:
+        (records,) = inputs.values()
+        ids = sorted(r.case_id for r in records)
+        text = f"{self.params.label}: {len(ids)} cases, first {ids[0]}, last {ids[-1]}"
+        return [Case(case_id=case_id, patient_id=case_id, report_text=text, report_sha256="-", source="run")]

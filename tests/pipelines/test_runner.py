@@ -179,3 +179,29 @@ def test_outputs_are_validated_against_the_contract_naming_case_and_field(tmp_pa
     failure = json.loads(cli("status", str(tmp_path / "run"), "--json", "--failures").stdout)["failures"][0]
     assert failure["error_type"] == "ValidationError"
     assert failure["message"].startswith("case SYN-000001: Case: field 'report_text': String should have at least 1")
+
+
+def test_run_scope_stage_sees_every_case_and_reruns_only_when_inputs_change(tmp_path):
+    marker = tmp_path / "fail.txt"
+    marker.write_text("SYN-000002")
+
+    def cfg():
+        return write_config(
+            tmp_path / "p.yaml",
+            [
+                {"name": "cases", "uses": "synthetic_cases", "params": {"n_cases": 12}},
+                {"name": "flaky", "uses": ECHO, "params": {"fail_marker": str(marker)}},
+                {"name": "summary", "uses": "tests.pipelines.stages_for_tests:CountStage"},
+            ],
+        )
+
+    first = by_stage(run_inprocess(cfg(), tmp_path / "run"))
+    assert (first["summary"].total, first["summary"].done) == (1, 1)
+    (row,) = current_rows(tmp_path / "run", "summary")
+    assert row["report_text"] == "count: 11 cases, first SYN-000000, last SYN-000011"
+    assert by_stage(run_inprocess(cfg(), tmp_path / "run"))["summary"].ran == 0
+    marker.unlink()
+    fixed = by_stage(run_inprocess(cfg(), tmp_path / "run", retry=True))
+    assert fixed["summary"].ran == 1
+    (row,) = current_rows(tmp_path / "run", "summary")
+    assert row["report_text"] == "count: 12 cases, first SYN-000000, last SYN-000011"
