@@ -64,6 +64,14 @@ def parse_chain(text: str, tags: ChainTags = DEFAULT_TAGS) -> Chain | None:
     return Chain(observe, think, answer, m.group("otag"))
 
 
+_ANY_TAG = re.compile(r"</?[A-Za-z_]+>")
+
+
+def plain_text(text: str) -> str:
+    """The chain's words without its tags (each tag becomes a line break), for entity linking."""
+    return _ANY_TAG.sub("\n", text)
+
+
 def format_reward(completions: list[Any], tags: ChainTags = DEFAULT_TAGS, **_: Any) -> list[float]:
     """1.0 for a chain of exactly observe → think → answer blocks (non-empty), else 0.0."""
     return [1.0 if parse_chain(completion_text(c), tags) else 0.0 for c in completions]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pathkg.rewards.chain_format import DEFAULT_TAGS, ChainTags, parse_chain
+from pathkg.rewards.chain_format import plain_text
 from pathkg.rewards.completions import completion_text
 
 Mode = Literal["recall", "dice", "f1"]
@@ -41,12 +41,11 @@ class EntityReward:
     """A TRL reward function: `EntityReward(link)(completions, gt_entity_ids=[...])`.
 
     `link(text)` returns the KG ids asserted in the text (negated mentions excluded).
-    The score reads the whole chain, or only its <think>/<answer> when `blocks` says so.
+    The linker reads the chain's words without its tags.
     """
 
     link: Callable[[str], Iterable[str]]
     mode: Mode = "recall"
-    tags: ChainTags = DEFAULT_TAGS
     __name__: str = "entity_reward"
 
     def __call__(
@@ -56,8 +55,5 @@ class EntityReward:
             return [None] * len(completions)
         scores = []
         for completion, gt in zip(completions, gt_entity_ids, strict=True):
-            text = completion_text(completion)
-            chain = parse_chain(text, self.tags)
-            body = f"{chain.observe}\n{chain.think}\n{chain.answer}" if chain else text
-            scores.append(entity_score(self.link(body), gt or [], self.mode))
+            scores.append(entity_score(self.link(plain_text(completion_text(completion))), gt or [], self.mode))
         return scores

@@ -1,0 +1,138 @@
+"""Link mentions in text to KG nodes, with negation and uncertainty.
+
+A blank spaCy pipeline (no model download): a sentencizer (also splitting on ';'), scispacy's
+AbbreviationDetector, a PhraseMatcher over every dictionary term (lower-cased; short
+abbreviations matched in upper case only, so 'ER' is not 'er'), then negspacy's NegEx twice:
+once for negation, once with uncertainty cues (see windowed_negex.py). An abbreviation defined in the text
+("ductal carcinoma in situ (DCIS)") links every later use of the short form to the node of the
+long form even when the dictionary does not list it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import spacy
+from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers its factory)
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pathkg.linking import windowed_negex  # noqa: F401  (registers the "pathkg_negex" factory)
+from pathkg.linking.context_cues import negation_termset, uncertainty_termset
+from schemas.entity import Entity
+
+#: When one term names several nodes, the first type in this order wins.
+TYPE_PRIORITY = (
+    "Finding", "Disease", "StageCategory", "Grade", "BiomarkerStatus", "Biomarker", "MolecularSubtype",
+    "Anatomy", "GradingSystem", "StagingSystem", "Criterion", "Concept",
+)  # fmt: skip
+KIND_PRIORITY = ("name", "synonym", "abbreviation")
+SHORT_ABBREVIATION = 5
+
+
+@dataclass(frozen=True)
+class DictionaryTerm:
+    term: str
+    node_id: str
+    node_type: str
+    name: str
+    kind: str
+
+
+def _rank(t: DictionaryTerm) -> tuple[int, int, str]:
+    type_rank = TYPE_PRIORITY.index(t.node_type) if t.node_type in TYPE_PRIORITY else len(TYPE_PRIORITY)
+    kind_rank = KIND_PRIORITY.index(t.kind) if t.kind in KIND_PRIORITY else len(KIND_PRIORITY)
+    return (kind_rank, type_rank, t.node_id)
+
+
+def read_dictionary(path: Path) -> list[DictionaryTerm]:
+    """Read an `entity_dictionary.parquet` written with a KG dump."""
+    rows = pq.read_table(path, columns=["term", "node_id", "node_type", "name", "kind"]).to_pylist()
+    return [DictionaryTerm(**r) for r in rows]
+
+
+class EntityLinker:
+    def __init__(self, terms: Iterable[DictionaryTerm], min_chars: int = 2):
+        self.nlp = spacy.blank("en")
+        self.nlp.add_pipe("sentencizer", config={"punct_chars": [".", "!", "?", ";"]})
+        self.nlp.add_pipe("abbreviation_detector")
+        self.negex = self.nlp.add_pipe(
+            "pathkg_negex", config={"neg_termset": negation_termset(), "extension_name": "negex"}
+        )
+        self.uncertain = self.nlp.add_pipe(
+            "pathkg_negex",
+            name="uncertainty",
+            config={"neg_termset": uncertainty_termset(), "extension_name": "uncertain", "following_window": 4},
+        )
+        best: dict[str, DictionaryTerm] = {}
+        for t in terms:
+            if len(t.term) < min_chars:
+                continue
+            key = t.term.upper() if self._is_short_abbreviation(t) else t.term
+            if key not in best or _rank(t) < _rank(best[key]):
+                best[key] = t
+        self.terms = best
+        self.nodes = {t.node_id: t for t in sorted(best.values(), key=_rank, reverse=True)}
+        self.lower = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
+        lower_keys = [k for k, t in best.items() if not self._is_short_abbreviation(t)]
+        exact_keys = [k for k, t in best.items() if self._is_short_abbreviation(t)]
+        for matcher, keys in ((self.lower, lower_keys), (self.exact, exact_keys)):
+            for key, doc in zip(keys, self.nlp.tokenizer.pipe(keys), strict=True):
+                matcher.add(key, [doc])
+
+    @staticmethod
+    def _is_short_abbreviation(t: DictionaryTerm) -> bool:
+        return t.kind == "abbreviation" and len(t.term) <= SHORT_ABBREVIATION
+
+    @classmethod
+    def from_dump(cls, dump_dir: Path) -> EntityLinker:
+        return cls(read_dictionary(Path(dump_dir) / "entity_dictionary.parquet"))
+
+    def _spans(self, doc: Doc) -> list[Span]:
+        spans = []
+        for matcher in (self.lower, self.exact):
+            for match_id, start, end in matcher(doc):
+                term = self.terms[self.nlp.vocab.strings[match_id]]
+                spans.append(Span(doc, start, end, label=term.node_type, kb_id=term.node_id))
+        # Short forms the text itself defines: "... carcinoma in situ (DCIS) ... DCIS ...".
+        linked = {(s.start, s.end): s for s in spans}
+        for short in getattr(doc._, "abbreviations", []):
+            long_form = short._.long_form
+            target = linked.get((long_form.start, long_form.end))
+            if target is not None and (short.start, short.end) not in linked:
+                spans.append(Span(doc, short.start, short.end, label=target.label_, kb_id=target.kb_id_))
+        return filter_spans(spans)
+
+    def link(self, text: str) -> list[Entity]:
+        """Every KG entity mentioned in `text`, in order, with character offsets into `text`."""
+        doc = self.nlp.make_doc(text)
+        doc = self.nlp.get_pipe("sentencizer")(doc)
+        with warnings.catch_warnings():  # scispacy warns when a text defines no abbreviation
+            warnings.simplefilter("ignore", UserWarning)
+            doc = self.nlp.get_pipe("abbreviation_detector")(doc)
+        doc.ents = self._spans(doc)
+        doc = self.negex(doc)
+        doc = self.uncertain(doc)
+        return [
+            Entity(
+                kg_id=ent.kb_id_,
+                name=self.nodes[ent.kb_id_].name,
+                type=ent.label_,
+                text=ent.text,
+                start=ent.start_char,
+                end=ent.end_char,
+                negated=bool(ent._.negex),
+                uncertain=bool(ent._.uncertain),
+            )
+            for ent in doc.ents
+        ]
+
+    def asserted_ids(self, text: str) -> list[str]:
+        """KG ids the text asserts (negated mentions left out), for the entity reward."""
+        return list(dict.fromkeys(e.kg_id for e in self.link(text) if not e.negated))

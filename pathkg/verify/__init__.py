@@ -1,0 +1,1 @@
+"""Verification of generated chains: the same reward code RL training uses, plus safety checks."""
