@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every extra the tests need, resolved together in one pip call (one consistent set).
 EXTRAS := dev,train,ray
 
-.PHONY: install demo test bench lint fmt schemas clean neo4j-up neo4j-down
+.PHONY: install demo test bench lint fmt schemas clean neo4j-up neo4j-down chromium
 
 install: $(STAMP)
 
@@ -19,9 +19,15 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/pathkg run pipelines/configs/demo.yaml --run-dir runs/demo
-	@echo "demo outputs: runs/demo (pathkg status runs/demo)"
+	$(BIN)/pathkg export validate runs/demo/export
+	@echo ""
+	@echo "demo outputs in runs/demo:"
+	@echo "  export/            the Hugging Face dataset (datasets.load_dataset('runs/demo/export'))"
+	@echo "  report/index.html  the run report with plots"
+	@echo "  review/queue.parquet  flagged samples waiting for review (pathkg review serve runs/demo)"
+	@echo "  manifest.json      config, versions, timings, counts  (pathkg status runs/demo)"
 
-test: install neo4j-up
+test: install neo4j-up chromium
 	$(BIN)/python -m pytest -q
 
 bench: install
@@ -44,6 +50,12 @@ neo4j-up:
 
 neo4j-down:
 	bash services/neo4j/down.sh
+
+# Debian's Chromium for the review page's browser tests (Playwright drives /usr/bin/chromium; nothing is downloaded
+# by Playwright). Installed as root, non-interactively, when missing.
+chromium:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 || { echo "chromium missing: run as root, or apt-get install -y chromium" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

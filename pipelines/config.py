@@ -150,8 +150,10 @@ def parse_config(text: str, base_dir: Path, origin: str = "<config>") -> Pipelin
         for upstream in after:
             if upstream not in seen:
                 raise ConfigError(f"{where}: 'after' names {upstream!r}, which is not an earlier stage")
-        if index == 0 and after:
-            raise ConfigError(f"{where}: the first stage must be a source stage (after: [])")
+        if index == 0 and (after or cls.scope == "run"):
+            raise ConfigError(f"{where}: the first stage must be a source stage (after: []) that lists the cases")
+        if index > 0 and not after and cls.scope != "run":
+            raise ConfigError(f"{where}: only the first stage and run-scope stages may have no upstream (after: [])")
         resolved.append(ResolvedStage(spec.name, uses, cls, params, after))
         seen.add(spec.name)
     return PipelineConfig(raw.name, raw.run, tuple(resolved), text, base_dir)

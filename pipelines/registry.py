@@ -10,7 +10,16 @@ from pipelines.stage import Stage
 BUILTIN_STAGES: dict[str, str] = {
     "ingest": "pipelines.stages.ingest:IngestStage",
     "synthetic_cases": "pipelines.stages.synthetic_cases:SyntheticCasesStage",
+    "reports": "pipelines.stages.reports:ReportsStage",
     "slides": "pipelines.stages.slides:SlidesStage",
+    "kg": "pipelines.stages.kg:KGStage",
+    "link": "pipelines.stages.link:LinkStage",
+    "paths": "pipelines.stages.paths:PathsStage",
+    "questions": "pipelines.stages.questions:QuestionsStage",
+    "generate": "pipelines.stages.generate:GenerateStage",
+    "verify": "pipelines.stages.verify:VerifyStage",
+    "export": "pipelines.stages.export:ExportStage",
+    "report": "pipelines.stages.report:ReportStage",
 }
 
 

@@ -106,6 +106,8 @@ class Runner:
         self.show_progress = show_progress
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = RunManifest.open(self.run_dir, config.text, config.base_dir, config_path)
+        # What run-scope stages (a run report) may read about the stages before them.
+        self._run_extras: dict[str, Any] = {"stage_status": [], "failures": []}
         self.stores = {s.name: StageStore(self.run_dir, s.name, s.cls.output_model) for s in config.stages}
 
     @classmethod
@@ -118,7 +120,8 @@ class Runner:
 
     # --- planning --------------------------------------------------------------------
     def _context(self, stage: ResolvedStage) -> StageContext:
-        return StageContext(run_dir=self.run_dir.resolve(), run_id=self.manifest.run_id, stage_name=stage.name)
+        extras = dict(self._run_extras) if stage.cls.scope == "run" else {}
+        return StageContext(self.run_dir.resolve(), self.manifest.run_id, stage.name, extras)
 
     def _params_json(self, stage: ResolvedStage) -> str:
         return canonical_json(stage.params.model_dump(mode="json", exclude=set(stage.cls.key_exclude)))
@@ -146,7 +149,8 @@ class Runner:
         for case_id in universe:
             entries = []
             for up in stage.after:
-                entry = current[up].get(case_id)
+                # A run-scope upstream (the KG) has one record that every case reads.
+                entry = current[up].get(case_id) or current[up].get(RUN_CASE_ID)
                 if entry is None:
                     break
                 entries.append(entry)
@@ -160,7 +164,12 @@ class Runner:
     def _plan_run_scope(self, stage: ResolvedStage, current: dict[str, dict[str, LedgerEntry]]) -> PlannedCase:
         """One item for the whole run, keyed by every current upstream key."""
         grouped = {up: sorted(current[up].values(), key=lambda e: e.case_id) for up in stage.after}
-        inputs = [(up, e.case_id, e.key) for up, entries in grouped.items() for e in entries]
+        inputs: list[Any] = [(up, e.case_id, e.key) for up, entries in grouped.items() for e in entries]
+        fingerprint = stage.cls(stage.params, self._context(stage)).fingerprint()
+        if not stage.after:
+            inputs = [fingerprint]
+        elif fingerprint is not None:  # inputs beside the upstreams, e.g. the review decisions an export reads
+            inputs.append(("fingerprint", fingerprint))
         key = content_key(stage.name, code_version_of(stage.cls), self._params_json(stage), inputs)
         return PlannedCase(RUN_CASE_ID, key, payload=grouped)
 
@@ -228,7 +237,9 @@ class Runner:
                 planned, blocked, universe = self._plan(stage, universe, current)
                 status = StageStatus(stage.name)
                 self._run_stage(stage, planned, retry, retried_cases, status, progress)
-                status, current[stage.name], _ = self._classify(stage, planned, blocked, status)
+                status, current[stage.name], standing = self._classify(stage, planned, blocked, status)
+                self._run_extras["stage_status"].append({"stage": stage.name, **_counts(status)})
+                self._run_extras["failures"].extend(f.model_dump(mode="json") for f in standing)
                 status.seconds = round(time.perf_counter() - t0, 3)
                 statuses.append(status)
                 invocation["stages"][stage.name] = asdict(status)
@@ -302,12 +313,12 @@ class Runner:
                 if p.plan_error is not None:
                     pre_failed.append(Outcome(p.case_id, p.key, None, p.plan_error))
                     continue
-                if not stage.after:
-                    yield Task(p.case_id, p.key, {"source": [p.payload]})
-                    continue
                 if stage.cls.scope == "run":
                     inputs = {up: UpstreamRecords(self.stores[up], entries) for up, entries in p.payload.items()}
                     yield Task(p.case_id, p.key, inputs)
+                    continue
+                if not stage.after:
+                    yield Task(p.case_id, p.key, {"source": [p.payload]})
                     continue
                 try:
                     inputs = {
@@ -352,6 +363,13 @@ class Runner:
                 flush()
 
         factory = StageFactory(stage.cls, stage.params, self._context(stage))
+        setup = factory()
+        try:
+            setup.prepare()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StagePlanError(f"stage {stage.name}: cannot prepare: {type(exc).__name__}: {exc}") from exc
+        finally:
+            setup.close()
         for outcome in self._executor(stage).map(factory, tasks()):
             while pre_failed:
                 take(pre_failed.popleft())

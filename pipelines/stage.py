@@ -104,6 +104,19 @@ class Stage:
     def plan_source(self) -> Iterable[SourceItem]:
         raise TypeError(f"stage {self.name!r} has no upstream and does not implement plan_source()")
 
+    def fingerprint(self) -> Any:
+        """Extra input identity for a run-scope stage (e.g. the files it reads beside its upstream stages).
+
+        It joins the stage's content key, so a change in those inputs reruns the stage.
+        """
+        return None
+
+    def prepare(self) -> None:
+        """Run once in the main process before any case is processed (e.g. load a KG store).
+
+        Not called by `pathkg status`. Exceptions stop the run with a clear message.
+        """
+
     # --- per case --------------------------------------------------------------------
     def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Record]:
         """Return the output records for one case. `inputs` maps upstream stage name -> records.
@@ -115,5 +128,25 @@ class Stage:
     async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[Record]:
         return self.process(case_id, inputs)
 
+    @staticmethod
+    def records_of(inputs: dict[str, list[Any]], model: type[Record]) -> list[Any]:
+        """Every input record of one contract, whichever upstream stage it came from."""
+        return [r for records in inputs.values() for r in records if isinstance(r, model)]
+
+    @classmethod
+    def one_of(cls, inputs: dict[str, list[Any]], model: type[Record], case_id: str) -> Any:
+        """The single input record of one contract; a clear error when there is none or several."""
+        found = cls.records_of(inputs, model)
+        if len(found) != 1:
+            raise ValueError(
+                f"case {case_id}: stage {cls.name} expects one {model.__name__} from its upstream stages, got "
+                f"{len(found)} (check `after:` in the config)"
+            )
+        return found[0]
+
     def close(self) -> None:
         """Release resources (clients, pools) when the stage finishes in a process."""
+
+    async def aclose(self) -> None:
+        """Release async resources (an HTTP client) on the I/O executor's event loop."""
+        self.close()

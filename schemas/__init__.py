@@ -5,12 +5,19 @@ JSON Schema files generated from them live in `schemas/json/` (regenerate with
 """
 
 from schemas.case import Case
+from schemas.case_paths import CasePaths
 from schemas.entity import Entity
 from schemas.extraction import GradeInfo, ReportExtraction
 from schemas.failure import FailureRecord
+from schemas.generated_chain import GeneratedChain
+from schemas.kg_dump import EntityDictionaryEntry, KGDumpManifest, KGEdge, KGNode
 from schemas.kg_path import KGPath, KGPathStep
+from schemas.linked_case import LinkedCase
+from schemas.question import Question
 from schemas.review import ReviewDecision
+from schemas.run_summaries import ExportSummary, KGBuildSummary, RunReportSummary
 from schemas.sample import ImageRef, Provenance, ReviewState, Sample
+from schemas.slide import SlideRecord
 from schemas.verification import CheckResult, Verification
 
 #: The models whose JSON Schema is committed under schemas/json/.
@@ -23,22 +30,46 @@ CONTRACTS = {
     "verification": Verification,
     "review_decision": ReviewDecision,
     "failure": FailureRecord,
+    "slide": SlideRecord,
+    "kg_node": KGNode,
+    "kg_edge": KGEdge,
+    "kg_dump_manifest": KGDumpManifest,
+    "entity_dictionary_entry": EntityDictionaryEntry,
+    "linked_case": LinkedCase,
+    "case_paths": CasePaths,
+    "question": Question,
+    "generated_chain": GeneratedChain,
+    "export_summary": ExportSummary,
+    "run_report_summary": RunReportSummary,
+    "kg_build_summary": KGBuildSummary,
 }
 
 __all__ = [
     "CONTRACTS",
     "Case",
+    "CasePaths",
     "CheckResult",
     "Entity",
+    "EntityDictionaryEntry",
+    "ExportSummary",
     "FailureRecord",
+    "GeneratedChain",
     "GradeInfo",
     "ImageRef",
+    "KGBuildSummary",
+    "KGDumpManifest",
+    "KGEdge",
+    "KGNode",
     "KGPath",
     "KGPathStep",
+    "LinkedCase",
     "Provenance",
+    "Question",
     "ReportExtraction",
     "ReviewDecision",
     "ReviewState",
+    "RunReportSummary",
     "Sample",
+    "SlideRecord",
     "Verification",
 ]

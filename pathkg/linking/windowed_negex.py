@@ -3,7 +3,9 @@
 Plain NegEx negates an entity when a trailing cue appears anywhere later in the same clause, so
 "ER positive, other cells are negative" would negate ER. In pathology the trailing cue follows
 its finding closely ("Lymphovascular invasion: not identified"), so trailing cues count only
-within `following_window` tokens of the entity.
+within `following_window` tokens of the entity, or of the last entity of a list the entity heads
+("lymph-vascular invasion, perineural invasion, and extrathyroidal extension are not identified":
+entities joined only by commas, 'and', 'or' share the trailing cue).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 from negspacy.negation import Negex
 from spacy.language import Language
 from spacy.tokens import Span
+
+#: Tokens that join the entities of a list ("A, B and C are not identified").
+COORDINATORS = frozenset({",", "and", "or", "nor", "/", "and/or"})
 
 
 @Language.factory(
@@ -27,8 +32,24 @@ class WindowedNegex(Negex):
         self.following_window = following_window
 
     def _apply_negation(self, span: Span, sub_preceding: list, sub_following: list) -> None:
+        # A cue word inside an entity is part of its name, not a cue: "negative" in "ER negative, PR negative".
+        inside = {i for e in span.doc.ents for i in range(e.start, e.end)}
+        sub_preceding = [m for m in sub_preceding if m[1] not in inside]
+        sub_following = [m for m in sub_following if m[1] not in inside]
         if any(start < span.start for _, start, _ in sub_preceding):
             span._.set(self.extension_name, True)
             return
-        if any(0 <= start - span.end <= self.following_window for _, start, _ in sub_following):
+        if self._trailing_cue(span, [start for _, start, _ in sub_following]):
             span._.set(self.extension_name, True)
+
+    def _trailing_cue(self, span: Span, cue_starts: list[int]) -> bool:
+        """A trailing cue close after `span`, or after the list of entities that `span` starts."""
+        doc, end = span.doc, span.end
+        while True:
+            if any(0 <= start - end <= self.following_window for start in cue_starts):
+                return True
+            following = next((e for e in doc.ents if e.start >= end), None)
+            gap = doc[end : following.start] if following is not None else None
+            if gap is None or len(gap) == 0 or any(t.lower_ not in COORDINATORS for t in gap):
+                return False
+            end = following.end

@@ -42,15 +42,21 @@ class ChainVerifier:
         description: Sequence[Entity],
         diagnosis: Sequence[Entity],
         paths: Sequence[KGPath],
+        question: str = "",
     ) -> Verification:
+        """`question` and `reference_answer` come from the report too: what they name is supported."""
         chain = parse_chain(response, self.tags)
+        # Supported too: what the question and reference answer name, and the path nodes under the
+        # names a chain writes for them (a name may link to a merged twin of the path's node id).
+        path_names = "\n".join(f"{s.source_name}\n{s.target_name}" for p in paths for s in p.steps)
+        given = self.linker.link(f"{question}\n{reference_answer}\n{path_names}")
         asserted = self.linker.link(plain_text(response))
         asserted_ids = [e.kg_id for e in asserted if not e.negated]
         checks = [
             check_format(chain),
             check_answer(chain, reference_answer, question_type),
             check_entity_recall(asserted_ids, reference_ids(description, diagnosis), self.thresholds.entity_recall_min),
-            check_unsupported(asserted, description, diagnosis, paths),
+            check_unsupported(asserted, description, diagnosis, paths, given),
             check_negation(asserted, description),
             check_phi(response),
         ]

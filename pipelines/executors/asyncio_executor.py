@@ -47,7 +47,7 @@ class AsyncioExecutor:
                 if running:
                     await asyncio.gather(*running)
             finally:
-                stage.close()
+                await stage.aclose()
 
         def thread_main() -> None:
             try:

@@ -17,12 +17,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import pathkg.wsi
 from pathkg.wsi.slide_processing import SlideSettings, process_slide
+from pipelines.content_key import sha256_text
 from pipelines.stage import Stage, StageParams
 from schemas.case import Case
 from schemas.slide import SlideRecord
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _wsi_library_hash() -> str:
+    """A hash of pathkg/wsi's sources: an edit there changes the outputs, so it re-keys the stage."""
+    root = Path(pathkg.wsi.__file__).parent
+    return sha256_text("".join(p.read_text(encoding="utf-8") for p in sorted(root.glob("*.py"))))[:12]
 
 
 class SlidesParams(StageParams, SlideSettings):
@@ -47,7 +55,7 @@ def slide_dir_names(slide_paths: list[str]) -> list[str]:
 
 class SlidesStage(Stage):
     name: ClassVar[str] = "slides"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = f"1+wsi.{_wsi_library_hash()}"
     kind: ClassVar[Literal["cpu", "io"]] = "cpu"
     output_model = SlideRecord
     input_models: ClassVar[dict[str, Any] | None] = {"ingest": Case}

@@ -145,3 +145,18 @@ def test_validation_finds_tampering_and_leaks(tmp_path):
     sums = json.loads((out / "checksums.json").read_text())
     os.remove(out / next(k for k in sums if k.startswith("rl/")))
     assert any("listed in checksums.json but missing" in p for p in validate_export(out))
+
+
+def test_cli_validate_exit_codes(tmp_path):
+    import subprocess
+
+    from tests.conftest import REPO_ROOT
+
+    out = tmp_path / "run" / "export"
+    export_corpus(make_samples(tmp_path / "run", n_patients=3, per_patient=1), out, tmp_path / "run")
+    pathkg = str(REPO_ROOT / ".venv/bin/pathkg")
+    ok = subprocess.run([pathkg, "export", "validate", str(out)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "valid" in ok.stdout
+    (out / "README.md").write_text((out / "README.md").read_text() + "\nedited\n")
+    bad = subprocess.run([pathkg, "export", "validate", str(out)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "README.md: checksum mismatch" in bad.stdout

@@ -1,0 +1,1 @@
+"""Building the reasoning corpus: questions, chains (template or LLM), samples."""

@@ -1,0 +1,1 @@
+"""Structured extraction from pathology reports: preparation (scrub, normalise, split) and rules."""

@@ -1,0 +1,1 @@
+"""Builders: each reads one source and returns its nodes and edges as plain rows (`SourceGraph`)."""

@@ -1,0 +1,1 @@
+"""Versioned prompt files of the rewards (the LLM judge's rubric)."""

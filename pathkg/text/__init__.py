@@ -1,0 +1,1 @@
+"""Report text: PHI scrubbing, OCR normalisation, section splitting."""

@@ -1,0 +1,123 @@
+"""OCR normalisation of report text: fixes the OCR errors that real TCGA reports carry, and no more.
+
+Conservative by construction: every rule fires only in a context where the reading is not in
+doubt, and none changes what a clause means.
+
+- Staging: a space inside a category (`pT 2 N 1a` → `pT2 N1a`, OCR `N la` → `N1a` after a pT);
+  letter O read for digit 0 in TNM categories (`pNO` → `pN0`, `T2, NO, MX` → `T2, N0, MX`,
+  `pT2(mult)NO(sn)LOVORO` → `pT2(mult)N0(sn)L0V0R0`), an upper-case `P` prefix (`PMX` → `pMX`).
+- Roman numerals read with `l`/`1`/`|` for `I` after grade / stage / type / "of" (`GRADE Il` → `GRADE II`).
+- Line breaks that the corpus renders as ". ": a hyphenated word broken across lines is rejoined
+  (`infil-. trating` → `infiltrating` when the joined word is a report word, `pink-. tan` → `pink-tan`
+  otherwise) and a break between two lower-case words is removed (`in. keeping with` → `in keeping
+  with`; not after an abbreviation such as "e.g."). Upper-case text keeps its breaks: there a new
+  line and a new sentence look the same.
+- Punctuation doubled by those breaks (`,.` → `,`), runs of spaces.
+
+Returns the text and the number of changes per rule, so a run can report what it touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pathkg.text.phi_scrub import ScrubbedText
+from pathkg.text.vocabulary import report_vocabulary
+
+
+@dataclass
+class NormalisedText:
+    text: str
+    changes: dict[str, int] = field(default_factory=dict)
+
+
+# --- staging ----------------------------------------------------------------------------
+# pNO / ypNO / pNO(i-) / rpNO: "p" (with y/r prefixes) + N + letter O where 0 belongs.
+_PN_O = re.compile(r"(?<![A-Za-z])([yr]{0,2}p)([NnTtMm])[Oo](?=[\s,.;:)(]|$)")
+# A T category followed by a glued or comma-separated NO, e.g. "T2, NO, MX", "pT2(mult)NO(sn)".
+_T_THEN_NO = re.compile(
+    r"(\b[yr]{0,2}p?T(?:[0-4][a-d]?|is|X|x)(?:\s?\((?:m|mult|sn|i[+-])\))?\s*,?\s*)N[Oo](?=[\s,.;(]|$|[LVMR])"
+)
+# Residual tumour / lymphatic / venous invasion codes glued to a staging string: LOVORO → L0V0R0.
+_LVR_O = re.compile(r"(?<=[)\d])((?:[LVR][O0]){2,3})(?=[\s,.;]|$)")
+# "pT 2 N 1a" (a space inside the category) and OCR "N la" (l for 1) right after a pT category.
+_P_SPACE = re.compile(r"(?<![A-Za-z])([yr]{0,2}p[TNM])\s(?=(?:[0-4][a-d]?|X|is)\b)")
+_N_AFTER_T = re.compile(
+    r"(\b[yr]{0,2}pT(?:[0-4][a-d]?|is|X)(?:\([a-z+-]+\))?\s+)N\s?(?:([0-3])|[lI](?=[a-c]?[\s.,;(]|$))"
+)
+_P_UPPER = re.compile(r"\bP([TNM](?:[0-4][a-d]?|X|is)\b)")
+
+# --- roman numerals -----------------------------------------------------------------------
+_ROMAN_CONTEXT = re.compile(
+    r"\b(grade|stage|type|of|figo|who|fuhrman)(\s+)([Il1|]{1,3}[VvAaBbCc]?|[Il|]?V)(?=[\s,.;:)/]|$)", re.I
+)
+
+# --- line breaks ----------------------------------------------------------------------------
+_HYPHEN_BREAK = re.compile(r"\b([A-Za-z]{2,})-\.\s+([A-Za-z]{2,})\b")
+# A ". " between two lower-case words: a line break (a sentence does not start in lower case).
+_LOWER_BREAK = re.compile(r"(?<=[a-z,])(?<![.\s][a-z])\.\s+(?=[a-z]{2,}|x\s)")
+_DIM_BREAK = re.compile(r"(\d(?:\.\d+)?)\.\s+x\.\s+(?=\d)")
+_DOUBLE_PUNCT = re.compile(r"([,;:])\.(?=\s)")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def _roman(match: re.Match[str]) -> str:
+    word, space, token = match.groups()
+    if token.isdigit():  # "grade 1", "stage 11"? digits are digits.
+        return match.group(0)
+    if re.fullmatch(r"I{1,3}[VABCvabc]?|IV", token):
+        return match.group(0)
+    fixed = re.sub(r"[l1|]", "I", token)
+    if not re.fullmatch(r"I{1,3}[VABCvabc]?|IV", fixed):
+        return match.group(0)
+    if word.lower() == "of" and len(fixed) == 1:
+        return match.group(0)  # "of l" is too weak a context for a single I
+    return f"{word}{space}{fixed.upper() if fixed[-1] in 'abcv' else fixed}"
+
+
+def _hyphen(match: re.Match[str]) -> str:
+    left, right = match.groups()
+    vocab = report_vocabulary()
+    joined = left + right
+    if joined.lower() in vocab and left.lower() not in vocab:
+        return joined
+    compound = f"{left}-{right}"
+    if right[0].islower() or compound.lower() in vocab:
+        return compound
+    return match.group(0)  # "NODE-. ONE BENIGN ...": a new line that starts a new item
+
+
+_RULES: list[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
+    ("tnm_upper_p", _P_UPPER, r"p\1"),
+    ("tnm_spacing", _P_SPACE, r"\1"),
+    ("tnm_spacing", _N_AFTER_T, lambda m: f"{m.group(1)}N{m.group(2) or '1'}"),
+    ("tnm_letter_o", _PN_O, lambda m: f"{m.group(1)}{m.group(2).upper()}0"),
+    ("tnm_letter_o", _T_THEN_NO, lambda m: f"{m.group(1)}N0"),
+    ("tnm_letter_o", _LVR_O, lambda m: m.group(1).replace("O", "0")),
+    ("roman_numeral", _ROMAN_CONTEXT, _roman),
+    ("hyphen_break", _HYPHEN_BREAK, _hyphen),
+    ("line_break", _DIM_BREAK, r"\1 x "),
+    ("line_break", _LOWER_BREAK, " "),
+    ("double_punctuation", _DOUBLE_PUNCT, r"\1"),
+    ("spaces", _SPACES, " "),
+]
+
+
+def normalise_ocr(text: str) -> NormalisedText:
+    """Apply the OCR rules; a `ScrubbedText` stays a `ScrubbedText`."""
+    scrubbed = isinstance(text, ScrubbedText)
+    changes: Counter[str] = Counter()
+    for name, pattern, repl in _RULES:
+
+        def counted(m: re.Match[str], repl=repl, name=name) -> str:
+            new = repl(m) if callable(repl) else m.expand(repl)
+            if new != m.group(0):
+                changes[name] += 1
+            return new
+
+        text = pattern.sub(counted, text)
+    out = ScrubbedText(text) if scrubbed else text
+    return NormalisedText(out, dict(sorted(changes.items())))

@@ -1,0 +1,109 @@
+"""generate: one chain of thought per question.
+
+`writer: template` (default): the deterministic offline writer, labelled `template` in provenance.
+`writer: llm`: an OpenAI-compatible endpoint (a vLLM server) through the shared async client; the
+prompt carries findings, diagnosis, question and the serialized KG paths. An I/O stage: requests
+run concurrently on asyncio (run.concurrency in the config bounds them too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from pathkg.corpus.llm_writer import PROMPT, write_chain_llm
+from pathkg.corpus.template_writer import PROMPT_VERSION, write_chain
+from pathkg.llm.client import LLMClient, LLMSettings
+from pipelines.stage import Stage, StageParams
+from schemas.case_paths import CasePaths
+from schemas.extraction import ReportExtraction
+from schemas.generated_chain import GeneratedChain
+from schemas.question import Question
+
+
+class GenerateParams(StageParams):
+    writer: Literal["template", "llm"] = "template"
+    max_paths: int = Field(default=3, ge=0, description="KG paths given to the writer.")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (default $PATHKG_LLM_BASE_URL).")
+    model: str | None = Field(default=None, description="Served model name (default $PATHKG_LLM_MODEL).")
+    temperature: float = 0.2
+    max_tokens: int = 1024
+    timeout_s: float = 120.0
+    max_in_flight: int = Field(default=32, ge=1)
+
+
+class GenerateStage(Stage):
+    name: ClassVar[str] = "generate"
+    kind: ClassVar[str] = "io"
+    output_model = GeneratedChain
+    Params = GenerateParams
+    params: GenerateParams
+    key_exclude: ClassVar[frozenset[str]] = frozenset({"timeout_s", "max_in_flight"})
+    _client: LLMClient | None = None
+
+    def _llm(self) -> LLMClient:
+        if self._client is None:
+            base_url = self.params.base_url or os.environ.get("PATHKG_LLM_BASE_URL")
+            model = self.params.model or os.environ.get("PATHKG_LLM_MODEL")
+            if not base_url or not model:
+                raise ValueError("writer 'llm' needs base_url and model (params or $PATHKG_LLM_BASE_URL / _MODEL)")
+            self._client = LLMClient(
+                LLMSettings(
+                    base_url=base_url,
+                    model=model,
+                    timeout_s=self.params.timeout_s,
+                    max_in_flight=self.params.max_in_flight,
+                    cache_dir=self.context.work_dir / "llm_cache",
+                )
+            )
+        return self._client
+
+    async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[GeneratedChain]:
+        extraction: ReportExtraction = self.one_of(inputs, ReportExtraction, case_id)
+        paths = self.one_of(inputs, CasePaths, case_id).paths[: self.params.max_paths]
+        questions = self.records_of(inputs, Question)
+        if self.params.writer == "template":
+            return [
+                GeneratedChain(
+                    question=q,
+                    response=write_chain(q, extraction.findings, paths, self.params.max_paths),
+                    generator_backend="template",
+                    prompt_version=PROMPT_VERSION,
+                )
+                for q in questions
+            ]
+        client = self._llm()
+        written = await asyncio.gather(
+            *(
+                write_chain_llm(
+                    client,
+                    q,
+                    extraction.findings,
+                    extraction.diagnosis or "",
+                    paths,
+                    temperature=self.params.temperature,
+                    max_tokens=self.params.max_tokens,
+                )
+                for q in questions
+            )
+        )
+        return [
+            GeneratedChain(
+                question=q,
+                response=w.response,
+                generator_backend="llm",
+                generator_model=client.settings.model,
+                prompt_version=PROMPT,
+                prompt_tokens=w.prompt_tokens,
+                completion_tokens=w.completion_tokens,
+            )
+            for q, w in zip(questions, written, strict=True)
+        ]
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
