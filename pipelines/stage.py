@@ -89,9 +89,6 @@ class Stage:
     scope: ClassVar[Literal["case", "run"]] = "case"
     #: Contract of the records this stage emits.
     output_model: ClassVar[type[Record]]
-    #: Contract of each upstream stage's records, by upstream *type* name (`uses:`);
-    #: None accepts whatever the upstream's output contract is.
-    input_models: ClassVar[dict[str, type[Record]] | None] = None
     Params: ClassVar[type[StageParams]] = NoParams
     #: Parameters that do not change results (e.g. concurrency) and so stay out of keys.
     key_exclude: ClassVar[frozenset[str]] = frozenset()

@@ -2,8 +2,8 @@
 
 Schema: one `Node` table (primary key `id`, indexed), one relationship table per relation type
 (`SUPPORTS`, `IS_A`, ...; properties `source`, `evidence`) and a `KGMeta` table holding the loaded
-dump versions. Loads diff the dump against what is stored and bulk-`COPY` only new rows from Parquet
-(the fast path), then update changed rows with batched `UNWIND` statements, so a second load of the
+dump versions. Loads diff the dump against what is stored and bulk-`COPY` only new rows straight from
+Arrow (the fast path), then update changed rows with batched `UNWIND` statements, so a second load of the
 same dump writes nothing. Paths of up to 3 hops are searched from both ends over an in-memory
 adjacency index (`adjacency_index.py`) read from the database on first use and dropped on every write;
 longer paths use LadybugDB's bounded recursive pattern (`-[e*h..h]-` with `is_acyclic`). All LadybugDB
@@ -12,12 +12,10 @@ Cypher of pathkg lives in this module.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from rich.progress import Progress
 
 from pathkg.kg.adjacency_index import AdjacencyIndex
@@ -57,21 +55,37 @@ _UPDATE_EDGES = (
 _NODE_RETURN = "n.id, n.type, n.name, n.synonyms, n.xrefs, n.source"
 
 
+def _normalised(values: pa.Array) -> pa.Array:
+    """`normalise_term` over a string column: vectorised for ASCII values (where NFKC and casefold are
+    plain lower-casing), the Python function for the rest, so both give exactly the same terms."""
+    fast = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(values), r"\s+", " "))
+    # Python's \s also matches \v and \x1c-\x1f, RE2's does not: such values take the slow path.
+    odd_space = pc.match_substring_regex(values, "[\x0b\x1c-\x1f]")
+    ascii_ = pc.fill_null(pc.and_(pc.string_is_ascii(values), pc.invert(odd_space)), True)
+    if pc.all(ascii_).as_py():
+        return fast
+    slow = pa.array([None if v is None else normalise_term(v) for v in values.to_pylist()], pa.string())
+    return pc.if_else(ascii_, fast, slow)
+
+
 def node_rows_for_store(nodes: pa.Table) -> pa.Table:
     """The dump's nodes plus the normalised name and the normalised terms (name + synonyms) for lookup."""
-    names = nodes["name"].to_pylist()
-    synonyms = nodes["synonyms"].to_pylist()
-    name_norm = [normalise_term(n) for n in names]
+    name_norm = _normalised(nodes["name"].combine_chunks())
+    synonyms = nodes["synonyms"].combine_chunks()
+    synonym_norm = _normalised(pc.list_flatten(synonyms))
+    # terms = [name_norm, *synonym terms], duplicates removed, per node.
+    offsets = synonyms.offsets.to_numpy()
+    flat = synonym_norm.to_pylist()
     terms = [
-        list(dict.fromkeys([nn, *(normalise_term(s) for s in syns or [])]))
-        for nn, syns in zip(name_norm, synonyms, strict=True)
+        list(dict.fromkeys([nn, *flat[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]]]))
+        for i, nn in enumerate(name_norm.to_pylist())
     ]
     return pa.table(
         {
             "id": nodes["id"],
             "type": nodes["type"],
             "name": nodes["name"],
-            "name_norm": pa.array(name_norm, pa.string()),
+            "name_norm": name_norm,
             "terms": pa.array(terms, pa.list_(pa.string())),
             "synonyms": nodes["synonyms"],
             "xrefs": nodes["xrefs"],
@@ -126,29 +140,29 @@ class LadybugStore:
             return LoadResult(version, 0, 0, skipped=True)
         self._index = None
         nodes_written = edges_written = 0
-        with Progress(disable=not show_progress, transient=True) as progress, tempfile.TemporaryDirectory() as tmp:
+        with Progress(disable=not show_progress, transient=True) as progress:
             groups = list(dump.relation_tables())
             task = progress.add_task("loading nodes (embedded)", total=1 + len(groups))
-            nodes_written = self._load_nodes(node_rows_for_store(dump.nodes), Path(tmp), batch_size)
+            nodes_written = self._load_nodes(node_rows_for_store(dump.nodes), batch_size)
             progress.advance(task)
             for rel, edges in groups:
                 progress.update(task, description=f"loading {rel} edges (embedded)")
-                edges_written += self._load_edges(rel, edges, Path(tmp), batch_size)
+                edges_written += self._load_edges(rel, edges, batch_size)
                 progress.advance(task)
         self._conn.execute(
             "MERGE (m:KGMeta {key: $key}) SET m.value = $value", {"key": f"dump:{version}", "value": version}
         )
         return LoadResult(version, nodes_written, edges_written)
 
-    def _load_nodes(self, rows: pa.Table, tmp: Path, batch_size: int) -> int:
+    def _load_nodes(self, rows: pa.Table, batch_size: int) -> int:
         existing = self._arrow(f"MATCH (n:Node) RETURN {', '.join('n.' + c for c in _NODE_COLUMNS)}")
         existing = existing.rename_columns(_NODE_COLUMNS)
         new = _without_keys(rows, existing, ["id"])
         written = 0
         if new.num_rows:
-            file = tmp / "nodes.parquet"
-            pq.write_table(new.select(_NODE_COLUMNS), file, compression="none")
-            self._conn.execute(f"COPY Node FROM '{file}'")
+            # LadybugDB scans an Arrow table named in the query from this frame's locals: no temp file.
+            new_nodes = new.select(_NODE_COLUMNS)  # noqa: F841 (read by COPY)
+            self._conn.execute("COPY Node FROM new_nodes")
             written += new.num_rows
         if existing.num_rows:
             changed = _changed(rows, existing, ["id"])
@@ -157,7 +171,7 @@ class LadybugStore:
             written += changed.num_rows
         return written
 
-    def _load_edges(self, rel: str, edges: pa.Table, tmp: Path, batch_size: int) -> int:
+    def _load_edges(self, rel: str, edges: pa.Table, batch_size: int) -> int:
         rows = edges.select(["source_id", "target_id", "source", "evidence"])
         existing = self._arrow(
             f"MATCH (a:Node)-[e:{rel}]->(b:Node) RETURN a.id AS source_id, b.id AS target_id, "
@@ -167,9 +181,8 @@ class LadybugStore:
         new = _without_keys(rows, existing, keys)
         written = 0
         if new.num_rows:
-            file = tmp / f"{rel}.parquet"
-            pq.write_table(new, file, compression="none")
-            self._conn.execute(f"COPY {rel} FROM '{file}'")
+            new_edges = new  # noqa: F841 (read by COPY: from, to, source, evidence)
+            self._conn.execute(f"COPY {rel} FROM new_edges")
             written += new.num_rows
         if existing.num_rows:
             changed = _changed(rows, existing, keys)

@@ -58,7 +58,6 @@ class SlidesStage(Stage):
     version: ClassVar[str] = f"1+wsi.{_wsi_library_hash()}"
     kind: ClassVar[Literal["cpu", "io"]] = "cpu"
     output_model = SlideRecord
-    input_models: ClassVar[dict[str, Any] | None] = {"ingest": Case}
     Params = SlidesParams
     params: SlidesParams
 
