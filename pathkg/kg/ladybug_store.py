@@ -31,9 +31,10 @@ from pathkg.kg.store import (
     check_path_arguments,
     combined_version,
     meet_in_the_middle,
+    ordered_neighbors,
     rank_paths,
 )
-from schemas.kg_dump import RELATIONS, KGEdge, KGNode
+from schemas.kg_dump import RELATIONS, KGNode
 from schemas.kg_path import KGPath
 
 _NODE_DDL = (
@@ -216,13 +217,11 @@ class LadybugStore:
                 f"RETURN label(e), e.source, e.evidence, {_NODE_RETURN}",
                 {"id": node_id, "rels": rels},
             )
-            for rel, source, evidence, *node in rows:
-                other = _node(node)
-                s, t = (node_id, other.id) if outgoing else (other.id, node_id)
-                edge = KGEdge(source_id=s, relation=rel, target_id=t, source=source, evidence=evidence)
-                out.append(Neighbor(edge, other, outgoing))
-        out.sort(key=lambda n: (n.edge.relation, not n.outgoing, n.node.id))
-        return out[:limit]
+            out.extend(
+                Neighbor.of(node_id, _node(node), outgoing, rel, source, evidence)
+                for rel, source, evidence, *node in rows
+            )
+        return ordered_neighbors(out, limit)
 
     def paths(
         self,

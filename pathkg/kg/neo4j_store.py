@@ -27,9 +27,10 @@ from pathkg.kg.store import (
     check_path_arguments,
     combined_version,
     meet_in_the_middle,
+    ordered_neighbors,
     rank_paths,
 )
-from schemas.kg_dump import RELATIONS, KGEdge, KGNode
+from schemas.kg_dump import RELATIONS, KGNode
 from schemas.kg_path import KGPath
 
 DEFAULT_URI = "bolt://127.0.0.1:7687"
@@ -157,17 +158,8 @@ class Neo4jStore:
             )
             for row in rows:
                 rel, source, evidence = row.pop("rel"), row.pop("esource"), row.pop("evidence")
-                other = KGNode.model_validate(row)
-                s, t = (node_id, other.id) if outgoing else (other.id, node_id)
-                out.append(
-                    Neighbor(
-                        KGEdge(source_id=s, relation=rel, target_id=t, source=source, evidence=evidence),
-                        other,
-                        outgoing,
-                    )
-                )
-        out.sort(key=lambda n: (n.edge.relation, not n.outgoing, n.node.id))
-        return out[:limit]
+                out.append(Neighbor.of(node_id, KGNode.model_validate(row), outgoing, rel, source, evidence))
+        return ordered_neighbors(out, limit)
 
     def paths(
         self,

@@ -31,6 +31,21 @@ class Neighbor:
     node: KGNode
     outgoing: bool
 
+    @classmethod
+    def of(
+        cls, node_id: str, other: KGNode, outgoing: bool, relation: str, source: str, evidence: str | None
+    ) -> Neighbor:
+        """The neighbour `other` of `node_id`, its edge read in the stored direction."""
+        s, t = (node_id, other.id) if outgoing else (other.id, node_id)
+        return cls(
+            KGEdge(source_id=s, relation=relation, target_id=t, source=source, evidence=evidence), other, outgoing
+        )
+
+
+def ordered_neighbors(found: list[Neighbor], limit: int) -> list[Neighbor]:
+    """The order both backends answer in: relation, outgoing first, then node id."""
+    return sorted(found, key=lambda n: (n.edge.relation, not n.outgoing, n.node.id))[:limit]
+
 
 @dataclass
 class StoreStats:
