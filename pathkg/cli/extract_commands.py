@@ -24,11 +24,14 @@ def reports(
     ),
     out: Path = typer.Option(..., "--out", help="Output JSONL, one ReportExtraction per line."),
     backend: str = typer.Option("rules", "--backend", help="rules (offline) or llm (OpenAI-compatible endpoint)."),
-    base_url: str = typer.Option("http://127.0.0.1:8000/v1", "--base-url", help="Endpoint for --backend llm."),
+    base_url: list[str] = typer.Option(
+        [], "--base-url", help="Endpoint for --backend llm; repeat for several (default http://127.0.0.1:8000/v1)."
+    ),
+    base_urls_file: Path | None = typer.Option(None, "--base-urls-file", help="One endpoint base URL per line."),
     model: str | None = typer.Option(None, "--model", help="Model name the endpoint serves (llm)."),
     api_key_env: str = typer.Option("PATHKG_LLM_API_KEY", "--api-key-env", help="Env var holding the API key."),
     prompt: str = typer.Option("report_extraction@v1", "--prompt", help="Prompt file name@version."),
-    max_in_flight: int = typer.Option(32, "--max-in-flight", min=1, help="LLM requests in flight."),
+    max_in_flight: int = typer.Option(32, "--max-in-flight", min=1, help="LLM requests in flight per endpoint."),
     cpu_workers: int = typer.Option(
         0, "--cpu-workers", min=0, help="Processes for the CPU work (rules extraction / report preparation)."
     ),
@@ -44,6 +47,7 @@ def reports(
     from pathkg.extract.batch import extract_rows, read_rows, summary, write_outputs
     from pathkg.ingest.manifest_reader import ManifestError
     from pathkg.llm.client import LLMSettings
+    from pathkg.llm.endpoints import resolve_base_urls
     from pathkg.llm.prompts import PromptNotFoundError
     from pathkg.llm.retry import RetryPolicy
 
@@ -63,8 +67,13 @@ def reports(
             if not model:
                 stderr.print("[red]--backend llm needs --model (the name the endpoint serves; see `pathkg llm check`)")
                 raise typer.Exit(2)
+            try:
+                urls = resolve_base_urls(base_url, base_urls_file) or ["http://127.0.0.1:8000/v1"]
+            except ValueError as exc:
+                stderr.print(str(exc), style="red", markup=False)
+                raise typer.Exit(2) from None
             settings = LLMSettings(
-                base_url=base_url, model=model, api_key=os.environ.get(api_key_env, "EMPTY"), timeout_s=timeout_s,
+                base_urls=tuple(urls), model=model, api_key=os.environ.get(api_key_env, "EMPTY"), timeout_s=timeout_s,
                 max_in_flight=max_in_flight, retry=RetryPolicy(max_attempts=max_attempts),
                 cache_dir=cache_dir or out.with_name(out.name + ".cache"),
             )  # fmt: skip
@@ -81,15 +90,17 @@ def reports(
         ) as progress:  # fmt: skip
             task = progress.add_task("extract", total=len(rows))
             try:
+                endpoints = len(engine.client.pool.endpoints) if isinstance(engine, LLMBackend) else 1
                 result = await extract_rows(
-                    rows, engine, concurrency=max_in_flight * 2, on_done=lambda: progress.advance(task)
+                    rows, engine, concurrency=max_in_flight * endpoints * 2, on_done=lambda: progress.advance(task)
                 )
             finally:
                 await engine.aclose()
-        stats = getattr(getattr(engine, "client", None), "stats", None)
-        return result, stats
+        if isinstance(engine, LLMBackend):
+            return result, engine.client.stats, engine.client.pool.summary()
+        return result, None, None
 
-    result, stats = asyncio.run(run())
+    result, stats, endpoint_summary = asyncio.run(run())
     fails = write_outputs(result, out)
     info = summary(result)
     if stats is not None:
@@ -97,5 +108,7 @@ def reports(
             "requests": stats.requests, "retries": stats.retries, "cache_hits": stats.cache_hits,
             "prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens, "errors": stats.errors,
         }  # fmt: skip
+        if endpoint_summary and len(endpoint_summary) > 1:
+            info["llm"]["endpoints"] = endpoint_summary
     stdout.print_json(json.dumps(info))
     stdout.print(f"wrote {out}" + (f" and {fails}" if result.failures else ""))

@@ -12,6 +12,9 @@ fault on its first `n` requests (`n` = `always` for every request):
 - `schema`     200 with JSON that fails the schema
 - `truncated`  200 with the JSON cut in half and `finish_reason: "length"`
 
+`fail_status` (settable while the server runs) makes it a sick server: every chat request gets that
+status and `/health` answers 503 until it is set back to `None` (endpoint-pool tests).
+
 Requests are counted per report (the first user message), so a repair request or a retry moves a
 report past its faults. Every request is logged (time, report key, outcome, body) for assertions.
 `python -m pathkg.llm.loopback_server --latency 0.2` runs it standalone and prints its base URL.
@@ -53,6 +56,8 @@ class LoopbackServer:
     host: str = "127.0.0.1"
     port: int = 0
     faults: bool = True  # False: ignore FAULT= directives (a healthy server for a rerun)
+    fail_status: int | None = None  # every chat request answered with this status, /health 503
+    health_route: bool = True  # False: no /health (404), like OpenAI-compatible servers other than vLLM
     # Builds the answer text from the request body instead of the extraction answer (chain writing).
     reply: Callable[[dict[str, Any]], str] | None = None
     log: list[LoggedRequest] = field(default_factory=list)
@@ -119,6 +124,10 @@ class LoopbackServer:
 
     # --- handlers ----------------------------------------------------------------------------
     async def _health(self, request: web.Request) -> web.Response:
+        if not self.health_route:
+            return web.Response(status=404, text="not found")
+        if self.fail_status is not None:
+            return web.Response(status=503, text="unhealthy")
         return web.Response(text="ok")
 
     async def _models(self, request: web.Request) -> web.Response:
@@ -136,6 +145,8 @@ class LoopbackServer:
         kind = None
         if fault and (fault.group("n") == "always" or nth <= int(fault.group("n"))):
             kind = fault.group("kind")
+        if self.fail_status is not None:
+            kind = str(self.fail_status)
         self.log.append(LoggedRequest(time.monotonic(), key, kind or "ok", body))
         self.in_flight += 1
         self.max_in_flight_seen = max(self.max_in_flight_seen, self.in_flight)
@@ -149,8 +160,8 @@ class LoopbackServer:
     ) -> web.StreamResponse:
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        if kind == "500":
-            return web.json_response({"error": {"message": "injected server error"}}, status=500)
+        if kind is not None and kind.isdigit() and kind != "429":
+            return web.json_response({"error": {"message": "injected server error"}}, status=int(kind))
         if kind == "429":
             return web.json_response(
                 {"error": {"message": "injected rate limit"}},

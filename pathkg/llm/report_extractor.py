@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pathkg.extract.prepare import PreparedReport, require_prepared
-from pathkg.llm.client import Completion, LLMClient
+from pathkg.llm.client import Completion, LLMClient, RequestParams
 from pathkg.llm.prompts import Prompt
 from schemas.extraction import ReportFields
 
@@ -68,17 +68,16 @@ class LLMReportExtractor:
     def __init__(self, client: LLMClient, prompt: Prompt, *, temperature: float = 0.0, max_tokens: int = 1500):
         self.client = client
         self.prompt = prompt
-        self.params: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-            "response_format": response_format(),
-        }
+        # Serialised once: the JSON schema inside is kilobytes.
+        self.params = RequestParams(
+            {"temperature": temperature, "max_tokens": max_tokens, "response_format": response_format()}
+        )
 
     async def extract(self, report: PreparedReport) -> LLMExtraction:
         report = require_prepared(report)
         label = f"case {report.case_id}"
         messages = self.prompt.messages(report=report.text)
-        first = await self.client.complete(messages, label=label, **self.params)
+        first = await self.client.complete(messages, label=label, params=self.params)
         tokens = [first]
         try:
             fields = parse_answer(first)
@@ -89,7 +88,7 @@ class LLMReportExtractor:
                 {"role": "assistant", "content": first.content},
                 self.prompt.repair_message(str(error)),
             ]
-            second = await self.client.complete(repair_messages, label=f"{label} (repair)", **self.params)
+            second = await self.client.complete(repair_messages, label=f"{label} (repair)", params=self.params)
             tokens.append(second)
             try:
                 fields = parse_answer(second)

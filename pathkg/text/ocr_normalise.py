@@ -58,7 +58,8 @@ _ROMAN_CONTEXT = re.compile(
 # --- line breaks ----------------------------------------------------------------------------
 _HYPHEN_BREAK = re.compile(r"\b([A-Za-z]{2,})-\.\s+([A-Za-z]{2,})\b")
 # A ". " between two lower-case words: a line break (a sentence does not start in lower case).
-_LOWER_BREAK = re.compile(r"(?<=[a-z,])(?<![.\s][a-z])\.\s+(?=[a-z]{2,}|x\s)")
+# Written dot first, with the context behind it as look-behinds: the same matches, found ten times faster.
+_LOWER_BREAK = re.compile(r"\.(?<=[a-z,]\.)(?<![.\s][a-z]\.)\s+(?=[a-z]{2,}|x\s)")
 _DIM_BREAK = re.compile(r"(\d(?:\.\d+)?)\.\s+x\.\s+(?=\d)")
 _DOUBLE_PUNCT = re.compile(r"([,;:])\.(?=\s)")
 _SPACES = re.compile(r"[ \t]{2,}")
@@ -90,19 +91,43 @@ def _hyphen(match: re.Match[str]) -> str:
     return match.group(0)  # "NODE-. ONE BENIGN ...": a new line that starts a new item
 
 
-_RULES: list[tuple[str, re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    ("tnm_upper_p", _P_UPPER, r"p\1"),
-    ("tnm_spacing", _P_SPACE, r"\1"),
-    ("tnm_spacing", _N_AFTER_T, lambda m: f"{m.group(1)}N{m.group(2) or '1'}"),
-    ("tnm_letter_o", _PN_O, lambda m: f"{m.group(1)}{m.group(2).upper()}0"),
-    ("tnm_letter_o", _T_THEN_NO, lambda m: f"{m.group(1)}N0"),
-    ("tnm_letter_o", _LVR_O, lambda m: m.group(1).replace("O", "0")),
-    ("roman_numeral", _ROMAN_CONTEXT, _roman),
-    ("hyphen_break", _HYPHEN_BREAK, _hyphen),
-    ("line_break", _DIM_BREAK, r"\1 x "),
-    ("line_break", _LOWER_BREAK, " "),
-    ("double_punctuation", _DOUBLE_PUNCT, r"\1"),
-    ("spaces", _SPACES, " "),
+# Gates: a rule runs only when its gate matches, and every match of a rule contains a gate match (a
+# necessary condition, so the output is the same). Gates start with a literal or a rare character,
+# which Python's re scans for quickly; the rules themselves start with look-behinds or classes that
+# are tried at every position of a several-kilobyte report. `None`: always run.
+_Gate = Callable[[str, str], bool]  # (text, lower-cased text) -> may the rule match?
+
+
+def _gate(pattern: str, lower: bool = False) -> _Gate:
+    compiled = re.compile(pattern)
+    if lower:
+        return lambda text, low: compiled.search(low) is not None
+    return lambda text, low: compiled.search(text) is not None
+
+
+def _any_of(*needles: str) -> _Gate:
+    return lambda text, low: any(n in text for n in needles)
+
+
+# Replacements are functions (a template string would be parsed again at every match).
+_RULES: list[tuple[str, re.Pattern[str], Callable[[re.Match[str]], str], _Gate | None]] = [
+    ("tnm_upper_p", _P_UPPER, lambda m: "p" + m.group(1), _gate(r"P[TNM](?:[0-4]|X|is)")),
+    ("tnm_spacing", _P_SPACE, lambda m: m.group(1), _gate(r"p[TNM]\s")),
+    ("tnm_spacing", _N_AFTER_T, lambda m: f"{m.group(1)}N{m.group(2) or '1'}", _gate(r"pT(?:[0-4]|is|X)")),
+    ("tnm_letter_o", _PN_O, lambda m: f"{m.group(1)}{m.group(2).upper()}0", _gate(r"p[NnTtMm][Oo](?:[\s,.;:)(]|$)")),
+    ("tnm_letter_o", _T_THEN_NO, lambda m: f"{m.group(1)}N0", _gate(r"N[Oo](?:[\s,.;(LVMR]|$)")),
+    ("tnm_letter_o", _LVR_O, lambda m: m.group(1).replace("O", "0"), _gate(r"[LVR][O0][LVR][O0]")),
+    (
+        "roman_numeral",
+        _ROMAN_CONTEXT,
+        _roman,
+        _gate(r"(?:grade|stage|type|of|figo|who|fuhrman)\s+(?:[il1|]{1,3}[vabc]?|[il|]?v)(?:[\s,.;:)/]|$)", lower=True),
+    ),
+    ("hyphen_break", _HYPHEN_BREAK, _hyphen, _gate(r"-(?<=[A-Za-z][A-Za-z]-)\.\s+[A-Za-z]{2}")),
+    ("line_break", _DIM_BREAK, lambda m: m.group(1) + " x ", _gate(r"\.\s+x\.")),
+    ("line_break", _LOWER_BREAK, lambda m: " ", None),
+    ("double_punctuation", _DOUBLE_PUNCT, lambda m: m.group(1), _any_of(",.", ";.", ":.")),
+    ("spaces", _SPACES, lambda m: " ", _any_of("  ", "\t")),
 ]
 
 
@@ -110,14 +135,19 @@ def normalise_ocr(text: str) -> NormalisedText:
     """Apply the OCR rules; a `ScrubbedText` stays a `ScrubbedText`."""
     scrubbed = isinstance(text, ScrubbedText)
     changes: Counter[str] = Counter()
-    for name, pattern, repl in _RULES:
+    low = text.lower()
+    for name, pattern, repl, gate in _RULES:
+        if gate is not None and not gate(text, low):
+            continue
 
         def counted(m: re.Match[str], repl=repl, name=name) -> str:
-            new = repl(m) if callable(repl) else m.expand(repl)
+            new = repl(m)
             if new != m.group(0):
                 changes[name] += 1
             return new
 
-        text = pattern.sub(counted, text)
+        new_text = pattern.sub(counted, text)
+        if new_text != text:
+            text, low = new_text, new_text.lower()
     out = ScrubbedText(text) if scrubbed else text
     return NormalisedText(out, dict(sorted(changes.items())))

@@ -25,8 +25,10 @@ feed later detectors.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pathkg.text.vocabulary import report_vocabulary
@@ -232,8 +234,18 @@ _LABEL_LAST_WORDS = frozenset(
     clinician by signed out cc attn mother father spouse kin contact to
     """.split()  # noqa: SIM905
 )
-_TITLE_WORDS = ("dr", "doctor", "mr", "ms", "miss", "mx", "prof")
+# Case-sensitive, like TITLE: an upper-case report ("DR.") skips the title scan.
+_TITLE_WORDS = ("Dr", "Doctor", "Mr", "Ms", "Miss", "Mx", "Prof")
+_SEPARATOR = re.compile(r"[:\-]")
+_BY_LABEL_WORDS = ("signed", "verified", "reviewed", "dictated", "diagnosed", "copy")
 _NAME_AFTER = re.compile(rf"\s*(?P<v>{_NAME_TOKEN}(?:,?\s+{_NAME_TOKEN}){{0,3}})")
+
+
+def _find_all(text: str, word: str) -> Iterator[int]:
+    i = text.find(word)
+    while i >= 0:
+        yield i
+        i = text.find(word, i + 1)
 
 
 def _name_spans(text: str, low: str | None = None) -> list[Span]:
@@ -242,7 +254,7 @@ def _name_spans(text: str, low: str | None = None) -> list[Span]:
     scanning the whole text with the name patterns."""
     low = low if low is not None else text.lower()
     spans: list[Span] = []
-    if any(w in low for w in _TITLE_WORDS):
+    if any(w in text for w in _TITLE_WORDS):
         for m in TITLE_NAME.finditer(text):
             span = _name_prefix(m.group("v"), m.start("v"), after_title=True)
             if span:
@@ -264,18 +276,29 @@ def _name_spans(text: str, low: str | None = None) -> list[Span]:
             span_start, span_end = m.start("v") + first.start(), m.start("v") + tokens[-1].end()
             if not re.fullmatch(r"[A-Z]\.?", text[span_start:span_end]):
                 spans.append(Span(span_start, span_end, "NAME"))
-    for c in re.finditer(r"[:\-]", text):
-        last = _LAST_WORD.search(text, max(0, c.start() - 20), c.start())
+    # Where a label word starts (in the lower-cased text): a separator needs one in the 20 characters
+    # before it for `_LAST_WORD` to find a label there, so the look-back runs only near one.
+    # (Positions agree only while lower-casing kept the length: otherwise look back at every separator.)
+    aligned = len(low) == len(text)
+    starts = sorted(i for w in _LABEL_LAST_WORDS for i in _find_all(low, w)) if aligned else []
+    for sep in _SEPARATOR.finditer(text):
+        c = sep.start()
+        if aligned:
+            k = bisect.bisect_left(starts, c - 20)
+            if k == len(starts) or starts[k] >= c:
+                continue
+        last = _LAST_WORD.search(text, max(0, c - 20), c)
         if last is None or last.group(1).lower() not in _LABEL_LAST_WORDS:
             continue
-        if not _LABEL_BEFORE.search(text, max(0, c.start() - 45), c.start()):
+        if not _LABEL_BEFORE.search(text, max(0, c - 45), c):
             continue
-        m = _NAME_AFTER.match(text, c.end())
+        m = _NAME_AFTER.match(text, c + 1)
         if m:
             span = _name_prefix(m.group("v"), m.start("v"), after_title=True)
             if span:
                 spans.append(span)
-    for b in re.finditer(r"(?<![A-Za-z])(?:by|to)\s+", text, re.I):
+    by_labels = any(w in low for w in _BY_LABEL_WORDS)
+    for b in re.finditer(r"(?<![A-Za-z])(?:by|to)\s+", text, re.I) if by_labels else ():
         if not _BY_LABEL_BEFORE.search(text, max(0, b.start() - 20), b.start()):
             continue
         m = _NAME_AFTER.match(text, b.end())
@@ -312,10 +335,14 @@ def _repeat_name_spans(text: str, names: list[str], taken: list[Span]) -> list[S
     return spans
 
 
-def _age_spans(text: str) -> list[Span]:
+def _age_spans(text: str, low: str | None = None) -> list[Span]:
+    low = low if low is not None else text.lower()
     words = {"ninety": 90, "one hundred": 100}
+    number = "ninety" in low or "hundred" in low or _GATE_AGE_NUMBER.search(low) is not None
+    label = _GATE_AGE_LABEL.search(low) is not None
     spans = []
-    for pattern in AGE_PATTERNS:
+    # Patterns 0, 1, 3 need a number (or a written age) before a "y"; pattern 2 needs its label.
+    for pattern in [p for p, gate in zip(AGE_PATTERNS, (number, number, label, number), strict=True) if gate]:
         for m in pattern.finditer(text):
             value = m.group("v").lower()
             over = int(value) > 89 if value.isdigit() else any(value.startswith(w) for w in words)
@@ -334,7 +361,14 @@ _GATE_ZIP = re.compile(r"[A-Z]{2}\.?\s+\d{5}")
 _GATE_MONTH = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d|\d\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
 )
-_GATE_AGE = re.compile(r"\d\d\s*-?\s*y|ninety|hundred|age[ds]?(?:\s+at\s+diagnosis)?\s*[:=]?\s*\d")
+# Necessary conditions of SSN / ACCESSION_SHAPE / ADDRESS_PATTERNS[2] / the age gate, each led by a
+# literal or a digit so that re finds them with a fast scan.
+_GATE_SSN = re.compile(r"-(?<=\d\d\d-)\d\d-\d\d\d\d")
+_GATE_ACCESSION = re.compile(r"-(?<=\d\d-)\d\d\d\d")
+_GATE_FIVE_DIGITS = re.compile(r"\d\d\d\d\d")
+_GATE_AGE_NUMBER = re.compile(r"\d\d\s*-?\s*y")
+_GATE_AGE_LABEL = re.compile(r"age(?<![a-z0-9_]age)[ds]?(?:\s+at\s+diagnosis)?\s*[:=]?\s*\d\d")
+_STREET_WORDS = tuple(w for w in STREET_SUFFIX.strip("(?:)").split("|"))
 _ID_CANDIDATE = re.compile(r"(?<![\w-])[A-Z]{0,4}-?\d[\w-]*")
 _MRN_BEFORE = re.compile(rf"\b{ID_LABEL}\s*[:#]?\s*$", re.I)
 _ACCESSION_BEFORE = re.compile(rf"\b{ACCESSION_LABEL}\s*[:#]?\s*$", re.I)
@@ -371,20 +405,21 @@ def _detect(text: str) -> list[Span]:
         for pattern in DATE_PATTERNS[2:]:
             spans.extend(Span(*m.span(), "DATE") for m in pattern.finditer(text, lo, hi))
     spans.extend(_labelled_id_spans(text))
-    spans.extend(Span(*m.span(), "MRN") for m in SSN.finditer(text))
-    spans.extend(Span(*m.span(), "ACCESSION") for m in ACCESSION_SHAPE.finditer(text))
+    if _GATE_SSN.search(text):
+        spans.extend(Span(*m.span(), "MRN") for m in SSN.finditer(text))
+    if _GATE_ACCESSION.search(text):
+        spans.extend(Span(*m.span(), "ACCESSION") for m in ACCESSION_SHAPE.finditer(text))
     if _GATE_PHONE.search(text):
         for pattern in PHONE_PATTERNS:
             for m in pattern.finditer(text):
                 spans.append(_value_span(m, "PHONE") if "v" in pattern.groupindex else Span(*m.span(), "PHONE"))
-    if re.search(rf"\b{STREET_SUFFIX}\b", text):
+    if any(w in text for w in _STREET_WORDS) and re.search(rf"\b{STREET_SUFFIX}\b", text):
         spans.extend(Span(*m.span(), "ADDRESS") for m in ADDRESS_PATTERNS[0].finditer(text))
     if "box" in low:
         spans.extend(Span(*m.span(), "ADDRESS") for m in ADDRESS_PATTERNS[1].finditer(text))
-    if _GATE_ZIP.search(text):
+    if _GATE_FIVE_DIGITS.search(text) and _GATE_ZIP.search(text):
         spans.extend(Span(*m.span(), "ADDRESS") for m in ADDRESS_PATTERNS[2].finditer(text))
-    if _GATE_AGE.search(low):
-        spans.extend(_age_spans(text))
+    spans.extend(_age_spans(text, low))
     spans.extend(_name_spans(text, low))
     return spans
 
@@ -403,7 +438,7 @@ def _resolve(spans: list[Span], protected: list[tuple[int, int]]) -> list[Span]:
 
 def scrub_phi(text: str) -> ScrubResult:
     """Replace PHI in `text` with typed placeholders; returns the new text and counts per type."""
-    protected = [m.span() for m in TCGA_BARCODE.finditer(text)]
+    protected = [m.span() for m in TCGA_BARCODE.finditer(text)] if "tcga-" in text.lower() else []
     spans = _resolve(_detect(text), protected)
     names = [text[s.start : s.end] for s in spans if s.kind == "NAME"]
     if names:

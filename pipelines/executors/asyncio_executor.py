@@ -34,7 +34,10 @@ class AsyncioExecutor:
                     outcome = await arun_task(stage, task)
                 finally:
                     sem.release()
-                await asyncio.to_thread(out.put, outcome)
+                try:  # the common case: room in the queue, no thread hop
+                    out.put_nowait(outcome)
+                except queue.Full:  # the consumer is behind: wait for it off the loop
+                    await asyncio.to_thread(out.put, outcome)
 
             try:
                 for task in tasks:

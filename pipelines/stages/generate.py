@@ -12,12 +12,15 @@ import asyncio
 import os
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pathkg.corpus.llm_writer import PROMPT, write_chain_llm
 from pathkg.corpus.template_writer import PROMPT_VERSION, write_chain
 from pathkg.llm.client import LLMClient, LLMSettings
-from pipelines.stage import Stage, StageParams
+from pathkg.llm.endpoints import resolve_base_urls
+from pathkg.llm.prompts import load_prompt
+from pathkg.llm.retry import RetryPolicy
+from pipelines.stage import ConfigPath, Stage, StageParams
 from schemas.case_paths import CasePaths
 from schemas.extraction import ReportExtraction
 from schemas.generated_chain import GeneratedChain
@@ -27,12 +30,25 @@ from schemas.question import Question
 class GenerateParams(StageParams):
     writer: Literal["template", "llm"] = "template"
     max_paths: int = Field(default=3, ge=0, description="KG paths given to the writer.")
-    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (default $PATHKG_LLM_BASE_URL).")
+    base_url: str | list[str] | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint(s): one URL or a list, balanced by requests in flight "
+        "(default $PATHKG_LLM_BASE_URL, which may hold several separated by commas).",
+    )
+    base_urls_file: ConfigPath | None = Field(default=None, description="A file with one base URL per line.")
     model: str | None = Field(default=None, description="Served model name (default $PATHKG_LLM_MODEL).")
+    prompt: str = Field(default=PROMPT, description="Chain-writing prompt (llm writer): name@version, or a .md file.")
     temperature: float = 0.2
     max_tokens: int = 1024
     timeout_s: float = 120.0
-    max_in_flight: int = Field(default=32, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    max_in_flight: int = Field(default=32, ge=1, description="Requests in flight per endpoint.")
+
+    @model_validator(mode="after")
+    def _endpoints_readable(self) -> GenerateParams:
+        if self.writer == "llm":
+            resolve_base_urls(self.base_url, self.base_urls_file)  # a bad URL or file fails the config
+        return self
 
 
 class GenerateStage(Stage):
@@ -41,21 +57,30 @@ class GenerateStage(Stage):
     output_model = GeneratedChain
     Params = GenerateParams
     params: GenerateParams
-    key_exclude: ClassVar[frozenset[str]] = frozenset({"timeout_s", "max_in_flight"})
+    # Where and how fast we ask do not change what the answer is; model, prompt and sampling do.
+    key_exclude: ClassVar[frozenset[str]] = frozenset(
+        {"timeout_s", "max_in_flight", "max_attempts", "base_url", "base_urls_file"}
+    )
     _client: LLMClient | None = None
 
     def _llm(self) -> LLMClient:
         if self._client is None:
-            base_url = self.params.base_url or os.environ.get("PATHKG_LLM_BASE_URL")
-            model = self.params.model or os.environ.get("PATHKG_LLM_MODEL")
-            if not base_url or not model:
-                raise ValueError("writer 'llm' needs base_url and model (params or $PATHKG_LLM_BASE_URL / _MODEL)")
+            p = self.params
+            base_url = p.base_url or os.environ.get("PATHKG_LLM_BASE_URL", "").split(",")
+            urls = resolve_base_urls(base_url, p.base_urls_file)
+            model = p.model or os.environ.get("PATHKG_LLM_MODEL")
+            if not urls or not model:
+                raise ValueError(
+                    "writer 'llm' needs base_url (or base_urls_file) and model "
+                    "(params or $PATHKG_LLM_BASE_URL / $PATHKG_LLM_MODEL)"
+                )
             self._client = LLMClient(
                 LLMSettings(
-                    base_url=base_url,
+                    base_urls=tuple(urls),
                     model=model,
-                    timeout_s=self.params.timeout_s,
-                    max_in_flight=self.params.max_in_flight,
+                    timeout_s=p.timeout_s,
+                    max_in_flight=p.max_in_flight,
+                    retry=RetryPolicy(max_attempts=p.max_attempts),
                     cache_dir=self.context.work_dir / "llm_cache",
                 )
             )
@@ -86,6 +111,7 @@ class GenerateStage(Stage):
                     paths,
                     temperature=self.params.temperature,
                     max_tokens=self.params.max_tokens,
+                    prompt_spec=self.params.prompt,
                 )
                 for q in questions
             )
@@ -96,7 +122,7 @@ class GenerateStage(Stage):
                 response=w.response,
                 generator_backend="llm",
                 generator_model=client.settings.model,
-                prompt_version=PROMPT,
+                prompt_version=load_prompt(self.params.prompt).id,
                 prompt_tokens=w.prompt_tokens,
                 completion_tokens=w.completion_tokens,
             )

@@ -18,15 +18,23 @@ from pydantic import Field, model_validator
 
 from pathkg.extract.backends import Backend, LLMBackend, LLMBackendConfig, RulesBackend
 from pathkg.llm.client import LLMSettings
+from pathkg.llm.endpoints import resolve_base_urls
 from pathkg.llm.retry import RetryPolicy
 from pipelines.stage import ConfigPath, Stage, StageParams
 from schemas.case import Case
 from schemas.extraction import ReportExtraction
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
+
 
 class ReportsParams(StageParams):
     backend: Literal["rules", "llm"] = "rules"
-    base_url: str = Field(default="http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint (llm).")
+    base_url: str | list[str] | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint(s) (llm): one URL or a list, balanced by requests in flight "
+        "(default http://127.0.0.1:8000/v1 when no base_urls_file either).",
+    )
+    base_urls_file: ConfigPath | None = Field(default=None, description="A file with one base URL per line (llm).")
     model: str | None = Field(default=None, description="Model name the endpoint serves (llm; required).")
     api_key_env: str = Field(default="PATHKG_LLM_API_KEY", description="Environment variable with the API key.")
     prompt: str = Field(default="report_extraction@v1", description="Prompt file name@version.")
@@ -34,7 +42,7 @@ class ReportsParams(StageParams):
     max_tokens: int = Field(default=1500, ge=16)
     timeout_s: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
-    max_in_flight: int = Field(default=32, ge=1)
+    max_in_flight: int = Field(default=32, ge=1, description="Requests in flight per endpoint.")
     cpu_workers: int = Field(
         default=0,
         ge=0,
@@ -47,7 +55,13 @@ class ReportsParams(StageParams):
     def _llm_needs_model(self) -> ReportsParams:
         if self.backend == "llm" and not self.model:
             raise ValueError("backend 'llm' needs 'model' (the name the endpoint serves)")
+        if self.backend == "llm":
+            self.endpoints()  # a malformed URL or an unreadable file fails the config, not every case
         return self
+
+    def endpoints(self) -> list[str]:
+        urls = resolve_base_urls(self.base_url, self.base_urls_file)
+        return urls or [DEFAULT_BASE_URL]
 
 
 class ReportsStage(Stage):
@@ -58,7 +72,8 @@ class ReportsStage(Stage):
     Params = ReportsParams
     # Where and how fast we ask do not change what the answer is; model, prompt and sampling do.
     key_exclude: ClassVar[frozenset[str]] = frozenset(
-        {"base_url", "api_key_env", "timeout_s", "max_attempts", "max_in_flight", "cache_dir", "cpu_workers"}
+        {"base_url", "base_urls_file", "api_key_env", "timeout_s", "max_attempts", "max_in_flight", "cache_dir"}
+        | {"cpu_workers"}
     )
 
     params: ReportsParams
@@ -70,7 +85,7 @@ class ReportsStage(Stage):
         if p.backend == "rules":
             return RulesBackend(p.cpu_workers)
         settings = LLMSettings(
-            base_url=p.base_url,
+            base_urls=tuple(p.endpoints()),
             model=p.model or "",
             api_key=os.environ.get(p.api_key_env, "EMPTY"),
             timeout_s=p.timeout_s,

@@ -125,7 +125,10 @@ def test_llm_writer_sends_the_paths_and_returns_a_chain():
     assert "Nottingham grading system -HAS_COMPONENT-> nuclear pleomorphism" in chain.think
     system, user = logged.body["messages"]
     assert system["role"] == "system" and "<observe>" in system["content"]  # the static part comes first
-    assert user["content"].startswith("Question: ") and "Reference answer: Nottingham grade 3" in user["content"]
+    # chain_writing@v2: the case's findings and paths first, the question and its answer last (prefix caching).
+    assert user["content"].startswith("Findings (from the report):")
+    assert user["content"].index("Knowledge-graph paths") < user["content"].index("Question: ")
+    assert "Reference answer: Nottingham grade 3" in user["content"]
 
 
 def test_llm_writer_repairs_once_then_fails_clearly():

@@ -180,3 +180,48 @@ def test_cli_rules_in_worker_processes_match_inline(tmp_path: Path, shared_data:
     cli("extract", "reports", str(src), "--out", str(tmp_path / "pool.jsonl"), "--cpu-workers", "2", "--quiet")
     inline = (tmp_path / "inline.jsonl").read_text().splitlines()
     assert len(inline) == 10 and (tmp_path / "pool.jsonl").read_text().splitlines() == inline
+
+
+def test_llm_stage_spreads_over_the_endpoints_of_a_config_list_and_file(tmp_path: Path, shared_data: Path) -> None:
+    manifest = _manifest(tmp_path, shared_data)
+
+    def server() -> LoopbackServer:
+        return LoopbackServer(latency_s=0.05, faults=False)
+
+    with server() as a, server() as b, server() as c:
+        (tmp_path / "more-endpoints.txt").write_text(f"# the third GPU\n{c.base_url}\n", encoding="utf-8")
+        config = write_config(
+            tmp_path / "p.yaml",
+            [
+                {"name": "ingest", "params": {"sources": [{"path": str(manifest)}], "min_letter_fraction": 0.3}},
+                {
+                    "name": "reports",
+                    "after": ["ingest"],
+                    "params": {
+                        "backend": "llm",
+                        "model": "loopback-model",
+                        "base_url": [a.base_url, b.base_url],
+                        "base_urls_file": "more-endpoints.txt",  # relative to the config file
+                        "max_in_flight": 2,
+                    },
+                },
+            ],
+            concurrency=8,
+        )
+        statuses = {s.stage: s for s in run_inprocess(config, tmp_path / "run")}
+        asked = [len(s.log) for s in (a, b, c)]
+    assert statuses["reports"].done == 11 and statuses["reports"].failed == 0
+    assert all(n >= 2 for n in asked) and sum(asked) == 11
+
+
+def test_cli_extract_reports_with_repeated_base_urls(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"case_id": f"E-{i}", "text": f"CASEMARK=E-{i}. {PLANTED}"}) + "\n"
+                           for i in range(8)), encoding="utf-8")  # fmt: skip
+    out = tmp_path / "out.jsonl"
+    with LoopbackServer(latency_s=0.05, faults=False) as a, LoopbackServer(latency_s=0.05, faults=False) as b:
+        proc = cli("extract", "reports", str(src), "--out", str(out), "--backend", "llm", "--model", "loopback-model",
+                   "--base-url", a.base_url, "--base-url", b.base_url, "--max-in-flight", "2", "--quiet")  # fmt: skip
+        asked = [len(a.log), len(b.log)]
+    assert len(out.read_text().splitlines()) == 8 and min(asked) >= 3 and sum(asked) == 8
+    assert '"endpoints"' in proc.stdout

@@ -78,3 +78,30 @@ def test_wait_healthy_fails_fast_when_the_server_process_dies() -> None:
     process.wait()
     with pytest.raises(ServerStartError, match="exited with code 3"):
         wait_healthy("http://127.0.0.1:9", process, timeout_s=10, poll_s=0.1)
+
+
+def test_cache_segments_survive_a_torn_line_and_remember_forgets(tmp_path: Path) -> None:
+    import json as _json
+
+    keys = [cache_key("m", [{"role": "user", "content": str(i)}], {}) for i in range(4)]
+    first = ResponseCache(tmp_path)
+    for i, key in enumerate(keys[:3]):
+        first.put(key, {"content": f"answer {i}"})
+    first.forget(keys[1])
+    first.close()
+    second = ResponseCache(tmp_path)  # another writer (process) beside the first: its own segment
+    second.put(keys[3], {"content": "answer 3"})
+    second.close()
+    segments = sorted((tmp_path / "segments").glob("*.jsonl"))
+    assert len(segments) == 2
+    with open(segments[0], "ab") as fh:  # a writer killed mid-line
+        fh.write(b'{"k": "' + keys[1].encode() + b'", "e": {"content": "torn')
+    legacy = tmp_path / "ab" / ("ab" + "0" * 62 + ".json")  # the earlier one-file-per-entry layout
+    legacy.parent.mkdir()
+    legacy.write_text(_json.dumps({"content": "old"}), encoding="utf-8")
+    reopened = ResponseCache(tmp_path)
+    assert reopened.get(keys[0]) == {"content": "answer 0"} and reopened.get(keys[2]) == {"content": "answer 2"}
+    assert reopened.get(keys[3]) == {"content": "answer 3"}
+    assert reopened.get(keys[1]) is None  # forgotten, and the torn line is no entry
+    assert reopened.get(legacy.stem) == {"content": "old"}
+    assert len(reopened) == 4

@@ -41,9 +41,14 @@ class Prompt:
 
 @cache
 def load_prompt(spec: str) -> Prompt:
-    """Load `name@version` (or `name/version`) from this package's prompt files."""
-    name, _, version = spec.replace("/", "@").partition("@")
-    path = PROMPT_DIR / name / f"{version or 'v1'}.md"
+    """Load `name@version` (or `name/version`) from this package's prompt files, or a prompt file by path
+    (`…/<name>/<version>.md`, e.g. a prompt being drafted outside the package; its front matter names it)."""
+    if spec.endswith(".md"):
+        path = Path(spec).expanduser()
+        name, version = path.parent.name, path.stem
+    else:
+        name, _, version = spec.replace("/", "@").partition("@")
+        path = PROMPT_DIR / name / f"{version or 'v1'}.md"
     if not path.is_file():
         known = sorted(f"{p.parent.name}@{p.stem}" for p in PROMPT_DIR.glob("*/*.md"))
         raise PromptNotFoundError(f"prompt {spec!r} not found at {path}; known prompts: {', '.join(known)}")
