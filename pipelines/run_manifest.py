@@ -7,6 +7,7 @@ leaves a truthful record of what had finished.
 from __future__ import annotations
 
 import importlib.metadata as md
+import json
 import subprocess
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pathkg
-from pathkg.io.atomic import write_json_atomic
+from pathkg.io.location import Location
 
 TRACKED_PACKAGES = (
     "pathkg", "pydantic", "pyarrow", "typer", "rich", "numpy", "openslide-python", "openslide-bin",
@@ -56,8 +57,9 @@ def now() -> str:
 class RunManifest:
     FILE = "manifest.json"
 
-    def __init__(self, run_dir: Path, data: dict[str, Any]):
-        self.run_dir = Path(run_dir)
+    def __init__(self, run_dir: Path | str | Location, data: dict[str, Any]):
+        self.location = run_dir if isinstance(run_dir, Location) else Location.of(run_dir)
+        self.run_dir = self.location.local if self.location.local is not None else self.location.url
         self.data = data
 
     @classmethod
@@ -65,16 +67,16 @@ class RunManifest:
         return Path(run_dir) / cls.FILE
 
     @classmethod
-    def load(cls, run_dir: Path) -> RunManifest:
-        import json
-
-        path = cls.path_in(run_dir)
-        if not path.exists():
-            raise FileNotFoundError(f"{run_dir} is not a pathkg run directory (no {cls.FILE})")
-        return cls(run_dir, json.loads(path.read_text(encoding="utf-8")))
+    def load(cls, run_dir: Path | str | Location) -> RunManifest:
+        location = run_dir if isinstance(run_dir, Location) else Location.of(run_dir)
+        if not location.exists(cls.FILE):
+            raise FileNotFoundError(f"{location.url} is not a pathkg run directory (no {cls.FILE})")
+        return cls(location, json.loads(location.read_text(cls.FILE)))
 
     @classmethod
-    def open(cls, run_dir: Path, config_text: str, base_dir: Path, config_path: str | None) -> RunManifest:
+    def open(
+        cls, run_dir: Path | str | Location, config_text: str, base_dir: Path, config_path: str | None
+    ) -> RunManifest:
         """Load the run's manifest, or start one; the config recorded is the one now run."""
         try:
             manifest = cls.load(run_dir)
@@ -103,4 +105,5 @@ class RunManifest:
         return inv
 
     def save(self) -> None:
-        write_json_atomic(self.path_in(self.run_dir), self.data)
+        text = json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n"
+        self.location.write_text_atomic(text, self.FILE)

@@ -10,7 +10,9 @@ uncommitted batch, which the next run redoes: no row lost, none duplicated.
 from __future__ import annotations
 
 import collections
+import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -30,6 +32,7 @@ from rich.progress import (
 )
 
 from pathkg.io.atomic import remove_stale_temporaries
+from pathkg.io.location import Location
 from pipelines.config import PipelineConfig, ResolvedStage, parse_config
 from pipelines.content_key import canonical_json, code_version_of, content_key
 from pipelines.executors import (
@@ -45,9 +48,9 @@ from pipelines.stage import StageContext
 from pipelines.store import (
     KEY_COL,
     CaseResult,
-    InputContractError,
     LedgerEntry,
     StageStore,
+    StoredInput,
     UpstreamRecords,
     make_failure,
 )
@@ -57,6 +60,10 @@ log = logging.getLogger("pathkg.runner")
 
 #: The case id of a run-scope stage's single item.
 RUN_CASE_ID = "__run__"
+#: Side-output folders copied to a run directory that is an fsspec URL, at the end of each run.
+UPLOADED_FOLDERS = ("export", "report", "review")
+#: Where CPU stages run: `local` (this process, or a process pool when workers > 1) or `ray`.
+EXECUTORS = ("local", "ray")
 
 
 class StagePlanError(RuntimeError):
@@ -92,31 +99,58 @@ class Runner:
     def __init__(
         self,
         config: PipelineConfig,
-        run_dir: Path,
+        run_dir: Path | str,
         *,
         workers: int | None = None,
         console: Console | None = None,
         show_progress: bool = True,
         config_path: str | None = None,
+        executor: str = "local",
+        ray_address: str | None = None,
+        local_dir: Path | None = None,
     ):
+        if executor not in EXECUTORS:
+            raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
         self.config = config
-        self.run_dir = Path(run_dir)
+        self.executor_name = executor
+        self.ray_address = ray_address
+        self._ray_executor: Any = None
+        self._pool: ProcessPoolExecutor | None = None
+        # Parts, failures and the manifest live at `location` (a path or an fsspec URL); the files
+        # stages write beside their records (KG database, tiles, export, report) need a local
+        # directory: the run directory itself when it is local, else `local_dir` (a cache by
+        # default), whose export/, report/ and review/ are uploaded to the URL after each run.
+        self.location = Location.of(run_dir)
+        if self.location.local is not None:
+            self.run_dir = self.location.local
+        else:
+            self.run_dir = Path(local_dir) if local_dir else default_local_dir(self.location.url)
         self.workers = workers or config.run.workers
         self.console = console or Console(stderr=True)
         self.show_progress = show_progress
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.manifest = RunManifest.open(self.run_dir, config.text, config.base_dir, config_path)
+        self.location.makedirs()
+        self.manifest = RunManifest.open(self.location, config.text, config.base_dir, config_path)
         # What run-scope stages (a run report) may read about the stages before them.
         self._run_extras: dict[str, Any] = {"stage_status": [], "failures": []}
-        self.stores = {s.name: StageStore(self.run_dir, s.name, s.cls.output_model) for s in config.stages}
+        self.stores = {s.name: StageStore(self.location, s.name, s.cls.output_model) for s in config.stages}
 
     @classmethod
-    def from_run_dir(cls, run_dir: Path, **kwargs: Any) -> Runner:
+    def from_run_dir(cls, run_dir: Path | str, **kwargs: Any) -> Runner:
         """Reopen a run with the config it was last run with (for status and retry)."""
         manifest = RunManifest.load(run_dir)
         cfg = manifest.data["config"]
         config = parse_config(cfg["text"], base_dir=Path(cfg["base_dir"]), origin=cfg.get("path") or "<run>")
         return cls(config, run_dir, config_path=cfg.get("path"), **kwargs)
+
+    @property
+    def ray_executor(self) -> Any:
+        """The Ray executor of this runner: one set of actors per run, shared by every CPU stage."""
+        if self._ray_executor is None:
+            from pipelines.executors.ray_executor import RayExecutor
+
+            self._ray_executor = RayExecutor(self.workers, address=self.ray_address)
+        return self._ray_executor
 
     # --- planning --------------------------------------------------------------------
     def _context(self, stage: ResolvedStage) -> StageContext:
@@ -212,10 +246,46 @@ class Runner:
     # --- running ---------------------------------------------------------------------
     def run(self, retry: bool = False, command: str = "run") -> list[StageStatus]:
         """Run every stage; with `retry`, only the failed cases (and what depends on them)."""
-        removed = remove_stale_temporaries(self.run_dir)
+        removed = self.location.remove_stale_temporaries()
+        if self.location.local is None:
+            removed += remove_stale_temporaries(self.run_dir)
         if removed:
             log.info("removed %d temporary files left by an interrupted run", removed)
         invocation = self.manifest.start_invocation(command, self.workers)
+        invocation["executor"] = self.executor_name
+        # What each stage's content keys are made of (besides inputs), for `pathkg diff`'s lineage walk.
+        invocation["lineage"] = {
+            s.name: {
+                "code_version": code_version_of(s.cls),
+                "params": self._params_json(s),
+                "contract": s.cls.output_model.__name__,
+                "scope": s.cls.scope,
+            }
+            for s in self.config.stages
+        }
+        try:
+            statuses = self._run_stages(invocation, retry)
+            self._upload_side_outputs()
+            return statuses
+        finally:
+            if self._ray_executor is not None:
+                self._ray_executor.close()  # the actors go; the executor may start new ones next run
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def _upload_side_outputs(self) -> None:
+        """A run directory behind a URL gets the run-scope outputs users read (export, report, review queue)."""
+        if self.location.local is not None:
+            return
+        for folder in UPLOADED_FOLDERS:
+            local = self.run_dir / folder
+            if local.is_dir():
+                # Trailing slashes: copy the folder's contents into the target, also when it exists.
+                self.location.fs.put(f"{local}/", self.location.path(folder) + "/", recursive=True)
+                log.info("uploaded %s to %s", local, self.location.url_of(folder))
+
+    def _run_stages(self, invocation: dict[str, Any], retry: bool) -> list[StageStatus]:
         statuses = []
         current: dict[str, dict[str, LedgerEntry]] = {}
         universe: list[str] = []
@@ -291,8 +361,12 @@ class Runner:
             return InlineExecutor()
         if stage.cls.kind == "io":
             return AsyncioExecutor(self.config.run.concurrency)
+        if self.executor_name == "ray":
+            return self.ray_executor
         if self.workers > 1:
-            return ProcessPoolExecutor(self.workers)
+            if self._pool is None:  # one pool for the whole run: workers keep what they loaded
+                self._pool = ProcessPoolExecutor(self.workers)
+            return self._pool
         return InlineExecutor()
 
     def _execute(
@@ -307,6 +381,7 @@ class Runner:
         opts = self.config.run
         pre_failed: collections.deque[Outcome] = collections.deque()
         upstream_stores = [self.stores[name] for name in stage.after]
+        run_dir = self.location.url_of() if self.location.local is None else str(self.run_dir.resolve())
 
         def tasks() -> Iterator[Task]:
             for p in todo:
@@ -320,14 +395,11 @@ class Runner:
                 if not stage.after:
                     yield Task(p.case_id, p.key, {"source": [p.payload]})
                     continue
-                try:
-                    inputs = {
-                        name: st.read_records(entry)
-                        for name, st, entry in zip(stage.after, upstream_stores, p.upstream, strict=True)
-                    }
-                except (InputContractError, OSError) as exc:
-                    pre_failed.append(Outcome(p.case_id, p.key, None, (type(exc).__name__, str(exc))))
-                    continue
+                # References, not records: the worker reads and validates its inputs itself.
+                inputs = {
+                    name: StoredInput(run_dir, name, st.output_model, entry)
+                    for name, st, entry in zip(stage.after, upstream_stores, p.upstream, strict=True)
+                }
                 yield Task(p.case_id, p.key, inputs)
 
         results: list[CaseResult] = []
@@ -403,6 +475,12 @@ class Runner:
                 keys = [e.key for e in entries.values()]
                 return self.stores[stage_name].read_table(keys).drop_columns([KEY_COL])
         raise KeyError(f"no stage {stage_name!r} in this run's config")
+
+
+def default_local_dir(url: str) -> Path:
+    """Where a run behind `url` keeps the files its stages write locally (KG database, tiles)."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return Path(os.environ.get("PATHKG_CACHE", Path.home() / ".cache" / "pathkg")) / "runs" / digest
 
 
 def _counts(s: StageStatus) -> dict[str, int]:

@@ -15,6 +15,7 @@ commit record, and a case is done exactly when some part's ledger holds its curr
 from __future__ import annotations
 
 import json
+import posixpath
 import time
 import uuid
 from collections import OrderedDict
@@ -30,6 +31,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from pathkg.io.atomic import write_parquet_atomic
+from pathkg.io.location import Location
 from schemas.arrow import arrow_schema, from_arrow_row
 from schemas.failure import FailureRecord
 from schemas.record import Record
@@ -73,13 +75,19 @@ def format_validation_error(exc: ValidationError, case_id: str, model: type) -> 
 class StageStore:
     """Outputs and failures of one stage in one run directory."""
 
-    def __init__(self, run_dir: Path, stage_name: str, output_model: type[Record], cache_parts: int = 4):
+    def __init__(
+        self, run_dir: Path | str | Location, stage_name: str, output_model: type[Record], cache_parts: int = 4
+    ):
         self.stage_name = stage_name
         self.output_model = output_model
-        self.parts_dir = Path(run_dir) / "stages" / stage_name
-        self.failures_dir = Path(run_dir) / "failures" / stage_name
+        self.location = run_dir if isinstance(run_dir, Location) else Location.of(run_dir)
+        # Local run directories keep plain paths; fsspec URLs go through `self.location`.
+        base = self.location.local
+        self.parts_dir = base / "stages" / stage_name if base is not None else None
+        self.failures_dir = base / "failures" / stage_name if base is not None else None
         self._ledgers: dict[str, list[LedgerEntry]] = {}
-        self._tables: OrderedDict[str, pa.Table] = OrderedDict()
+        # Recently read parts, each with where each key's rows start and how many there are.
+        self._tables: OrderedDict[str, tuple[pa.Table, dict[str, int]]] = OrderedDict()
         self._cache_parts = cache_parts
         self.schema = (
             arrow_schema(output_model).append(pa.field(CASE_COL, pa.string())).append(pa.field(KEY_COL, pa.string()))
@@ -87,26 +95,52 @@ class StageStore:
 
     # --- outputs ---------------------------------------------------------------------
     def part_files(self) -> list[Path]:
+        """The output parts, oldest first (local run directories only; see `part_names`)."""
+        if self.parts_dir is None:
+            raise TypeError(f"run directory {self.location.url} is not on the local filesystem")
         if not self.parts_dir.exists():
             return []
         return sorted(p for p in self.parts_dir.glob("part-*.parquet") if p.is_file())
 
-    def _ledger(self, part: Path) -> list[LedgerEntry]:
-        if part.name not in self._ledgers:
-            meta = pq.read_schema(part).metadata or {}
+    def part_names(self) -> list[str]:
+        if self.parts_dir is not None:
+            return [p.name for p in self.part_files()]
+        return sorted(posixpath.basename(p) for p in self.location.glob("stages", self.stage_name, "part-*.parquet"))
+
+    def _read_part(self, folder: str, name: str, schema_only: bool = False) -> Any:
+        if self.location.local is not None:
+            path = self.location.local / folder / self.stage_name / name
+            return pq.read_schema(path) if schema_only else pq.read_table(path)
+        with self.location.fs.open(self.location.path(folder, self.stage_name, name), "rb") as fh:
+            return pq.read_schema(fh) if schema_only else pq.read_table(fh)
+
+    def _write_part(self, folder: str, table: pa.Table) -> str:
+        name = new_part_name()
+        if self.location.local is not None:
+            write_parquet_atomic(self.location.local / folder / self.stage_name / name, table)
+        else:
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink, compression="zstd")
+            self.location.write_bytes_atomic(sink.getvalue().to_pybytes(), folder, self.stage_name, name)
+        return name
+
+    def _ledger(self, part: str) -> list[LedgerEntry]:
+        if part not in self._ledgers:
+            meta = self._read_part("stages", part, schema_only=True).metadata or {}
             raw = json.loads(meta.get(LEDGER_KEY, b"[]"))
-            self._ledgers[part.name] = [LedgerEntry(c, k, n, part.name) for c, k, n in raw]
-        return self._ledgers[part.name]
+            self._ledgers[part] = [LedgerEntry(c, k, n, part) for c, k, n in raw]
+        return self._ledgers[part]
 
     def index(self) -> dict[str, LedgerEntry]:
         """Every completed key -> where its rows are. The first part to hold a key wins."""
         done: dict[str, LedgerEntry] = {}
-        for part in self.part_files():
+        for part in self.part_names():
             for entry in self._ledger(part):
                 done.setdefault(entry.key, entry)
         return done
 
-    def write_part(self, results: Sequence[CaseResult]) -> Path | None:
+    def write_part(self, results: Sequence[CaseResult]) -> str | None:
+        """Commit the results in one new part; returns its name."""
         if not results:
             return None
         rows: list[dict[str, Any]] = []
@@ -117,29 +151,38 @@ class StageStore:
             ledger.append([res.case_id, res.key, len(res.rows)])
         table = pa.Table.from_pylist(rows, schema=self.schema)
         table = table.replace_schema_metadata({LEDGER_KEY: json.dumps(ledger).encode()})
-        name = new_part_name()
-        target = self.parts_dir / name
-        write_parquet_atomic(target, table)
+        name = self._write_part("stages", table)
         self._ledgers[name] = [LedgerEntry(c, k, n, name) for c, k, n in ledger]
-        return target
+        return name
 
-    def _table(self, part: str) -> pa.Table:
-        table = self._tables.get(part)
-        if table is None:
-            table = pq.read_table(self.parts_dir / part)
-            self._tables[part] = table
+    def _table(self, part: str) -> tuple[pa.Table, dict[str, int]]:
+        cached = self._tables.get(part)
+        if cached is None:
+            table = self._read_part("stages", part)
+            # A part holds each case's rows together (write_part appends case by case): index the
+            # first row of every key once, so reading a case is a slice, not a scan of the part.
+            starts: dict[str, int] = {}
+            for i, key in enumerate(table.column(KEY_COL).to_pylist()):
+                starts.setdefault(key, i)
+            cached = (table.drop_columns([CASE_COL, KEY_COL]), starts)
+            self._tables[part] = cached
             while len(self._tables) > self._cache_parts:
                 self._tables.popitem(last=False)
         else:
             self._tables.move_to_end(part)
-        return table
+        return cached
 
     def read_rows(self, entry: LedgerEntry) -> list[dict[str, Any]]:
         if entry.n_rows == 0:
             return []
-        table = self._table(entry.part)
-        selected = table.filter(pc.equal(table[KEY_COL], entry.key))
-        return selected.drop_columns([CASE_COL, KEY_COL]).to_pylist()
+        table, starts = self._table(entry.part)
+        start = starts.get(entry.key)
+        if start is None:
+            raise InputContractError(
+                f"stage {self.stage_name} output: case {entry.case_id}: part {entry.part} lists key {entry.key} "
+                "in its ledger but holds no rows for it"
+            )
+        return table.slice(start, entry.n_rows).to_pylist()
 
     def read_records(self, entry: LedgerEntry) -> list[Any]:
         """The validated records of one completed case."""
@@ -162,7 +205,7 @@ class StageStore:
             by_part.setdefault(index[key].part, set()).add(key)
         tables = []
         for part in sorted(by_part):
-            table = pq.read_table(self.parts_dir / part)
+            table = self._read_part("stages", part)
             mask = pc.is_in(table[KEY_COL], value_set=pa.array(sorted(by_part[part]), pa.string()))
             tables.append(table.filter(mask))
         if not tables:
@@ -175,20 +218,59 @@ class StageStore:
             return
         rows = [f.model_dump(mode="python") for f in failures]
         table = pa.Table.from_pylist(rows, schema=arrow_schema(FailureRecord))
-        write_parquet_atomic(self.failures_dir / new_part_name(), table)
+        self._write_part("failures", table)
 
     def failures(self) -> dict[str, FailureRecord]:
         """Latest failure per key."""
         latest: dict[str, FailureRecord] = {}
-        if not self.failures_dir.exists():
-            return latest
-        for part in sorted(self.failures_dir.glob("part-*.parquet")):
-            for row in pq.read_table(part).to_pylist():
+        if self.failures_dir is not None:
+            found_local = self.failures_dir.glob("part-*.parquet") if self.failures_dir.exists() else []
+            names = sorted(p.name for p in found_local)
+        else:
+            found = self.location.glob("failures", self.stage_name, "part-*.parquet")
+            names = sorted(posixpath.basename(p) for p in found)
+        for part in names:
+            for row in self._read_part("failures", part).to_pylist():
                 rec = FailureRecord.model_validate(row)
                 prev = latest.get(rec.key)
                 if prev is None or rec.time >= prev.time:
                     latest[rec.key] = rec
         return latest
+
+
+@dataclass(frozen=True)
+class StoredInput:
+    """One case's records in an upstream stage's parts, read where the stage runs (a worker).
+
+    The runner hands workers these references instead of the records, so reading and validating
+    the inputs happens in parallel on the workers, and the runner's process stays free to commit.
+    """
+
+    run_dir: str
+    stage: str
+    model: type[Record]
+    entry: LedgerEntry
+
+
+#: The stores this process reads inputs from, by (run directory, stage); parts are immutable,
+#: so their cached tables never go stale.
+_READERS: dict[tuple[str, str], StageStore] = {}
+
+
+def resolve_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Replace every StoredInput with the validated records it points at."""
+    if not any(isinstance(v, StoredInput) for v in inputs.values()):
+        return inputs
+    resolved = {}
+    for name, value in inputs.items():
+        if isinstance(value, StoredInput):
+            store = _READERS.get((value.run_dir, value.stage))
+            if store is None or store.output_model is not value.model:
+                store = StageStore(value.run_dir, value.stage, value.model)
+                _READERS[(value.run_dir, value.stage)] = store
+            value = store.read_records(value.entry)
+        resolved[name] = value
+    return resolved
 
 
 class UpstreamRecords:

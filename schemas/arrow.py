@@ -82,10 +82,30 @@ def from_arrow_row(model: type[BaseModel], row: dict[str, Any]) -> Any:
 
 def _unmap(model: type[BaseModel], row: dict[str, Any]) -> dict[str, Any]:
     out = {}
-    for name, info in model.model_fields.items():
+    for name, annotation, has_map in _unmap_plan(model):
         if name in row:
-            out[name] = _unmap_value(info.annotation, row[name])
+            # A value with no map column anywhere inside reads back as written: no walk needed.
+            out[name] = _unmap_value(annotation, row[name]) if has_map else row[name]
     return out
+
+
+@cache
+def _unmap_plan(model: type[BaseModel]) -> tuple[tuple[str, Any, bool], ...]:
+    return tuple((name, info.annotation, _has_map(info.annotation)) for name, info in model.model_fields.items())
+
+
+@cache
+def _has_map(tp: Any) -> bool:
+    """Whether a value of this annotation can hold an Arrow map (a dict), at any depth."""
+    tp = _strip_annotated(tp)
+    origin = get_origin(tp)
+    if origin is dict:
+        return True
+    if origin in (Union, types.UnionType, list, tuple, set, frozenset):
+        return any(_has_map(a) for a in get_args(tp) if a is not type(None) and a is not Ellipsis)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return any(_has_map(info.annotation) for info in tp.model_fields.values())
+    return False
 
 
 def _unmap_value(tp: Any, value: Any) -> Any:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pathkg.cli.logging_setup import configure, stderr
 from pipelines.config import ConfigError, load_config
-from pipelines.runner import Runner, StagePlanError, StageStatus
+from pipelines.runner import EXECUTORS, Runner, StagePlanError, StageStatus
 
 stdout = Console()
 
@@ -33,12 +33,12 @@ def _status_table(statuses: list[StageStatus], title: str) -> Table:
 
 
 def _finish(runner: Runner, statuses: list[StageStatus], fail_on_error: bool) -> None:
-    stdout.print(_status_table(statuses, f"run {runner.manifest.run_id} in {runner.run_dir}"))
+    stdout.print(_status_table(statuses, f"run {runner.manifest.run_id} in {runner.location.url}"))
     failed = sum(s.failed for s in statuses)
     if failed:
         stdout.print(
-            f"[yellow]{failed} case(s) failed; see `pathkg status {runner.run_dir} --failures`, "
-            f"then `pathkg retry {runner.run_dir}`."
+            f"[yellow]{failed} case(s) failed; see `pathkg status {runner.location.url} --failures`, "
+            f"then `pathkg retry {runner.location.url}`."
         )
     if failed and fail_on_error:
         raise typer.Exit(1)
@@ -46,8 +46,14 @@ def _finish(runner: Runner, statuses: list[StageStatus], fail_on_error: bool) ->
 
 def run(
     config: Path = typer.Argument(..., exists=True, dir_okay=False, help="Pipeline config (YAML)."),
-    run_dir: Path = typer.Option(..., "--run-dir", help="Directory for this run's outputs and state."),
+    run_dir: str = typer.Option(
+        ..., "--run-dir", help="Directory for this run's outputs and state: a path or an fsspec URL (s3://…)."
+    ),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes for CPU stages."),
+    executor: str = typer.Option("local", "--executor", help="Where CPU stages run: local (process pool) or ray."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (e.g. ray://head:10001, auto); default: start one locally."
+    ),
     fail_on_error: bool = typer.Option(False, "--fail-on-error", help="Exit 1 if any case failed."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
@@ -59,29 +65,47 @@ def run(
     except ConfigError as exc:
         stderr.print(f"[red]config error:[/] {exc}")
         raise typer.Exit(2) from None
-    runner = Runner(cfg, run_dir, workers=workers, show_progress=not quiet, console=stderr, config_path=str(config))
+    _check_executor(executor, ray_address)
+    runner = Runner(
+        cfg, run_dir, workers=workers, show_progress=not quiet, console=stderr, config_path=str(config),
+        executor=executor, ray_address=ray_address,
+    )  # fmt: skip
     with _plan_errors():
         statuses = runner.run(command=f"run {config}")
     _finish(runner, statuses, fail_on_error)
 
 
+def _check_executor(executor: str, ray_address: str | None) -> None:
+    if executor not in EXECUTORS:
+        stderr.print(f"[red]error:[/] --executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+        raise typer.Exit(2)
+    if ray_address and executor != "ray":
+        stderr.print("[red]error:[/] --ray-address needs --executor ray")
+        raise typer.Exit(2)
+
+
 def retry(
-    run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="A run directory."),
+    run_dir: str = typer.Argument(..., help="A run directory (a path or an fsspec URL)."),
     workers: int | None = typer.Option(None, "--workers", min=1),
+    executor: str = typer.Option("local", "--executor", help="Where CPU stages run: local or ray."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to join."),
     fail_on_error: bool = typer.Option(False, "--fail-on-error", help="Exit 1 if any case still fails."),
     quiet: bool = typer.Option(False, "--quiet"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Rerun only the failed cases of a run (and, for them, the stages after), with its recorded config."""
     configure(verbose)
-    runner = _open(run_dir, workers=workers, show_progress=not quiet, console=stderr)
+    _check_executor(executor, ray_address)
+    runner = _open(
+        run_dir, workers=workers, show_progress=not quiet, console=stderr, executor=executor, ray_address=ray_address
+    )
     with _plan_errors():
         statuses = runner.run(retry=True, command="retry")
     _finish(runner, statuses, fail_on_error)
 
 
 def status(
-    run_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="A run directory."),
+    run_dir: str = typer.Argument(..., help="A run directory (a path or an fsspec URL)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
     failures: bool = typer.Option(False, "--failures", help="Also list each failed case and its error."),
 ) -> None:
@@ -123,7 +147,7 @@ def _plan_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _open(run_dir: Path, **kwargs) -> Runner:
+def _open(run_dir: str, **kwargs) -> Runner:
     try:
         return Runner.from_run_dir(run_dir, **kwargs)
     except (FileNotFoundError, ConfigError) as exc:

@@ -11,43 +11,62 @@ from datasets import Features
 
 
 class ShardWriter:
-    """Buffers rows per split and writes a shard whenever a buffer reaches `max_shard_bytes`.
+    """Streams rows per split into shards, starting a new shard when one reaches `max_shard_bytes`.
 
-    Shards are written under provisional names; `finish()` renames them to their final
-    `-of-N` names once N is known and returns {split: [files]}.
+    Rows are buffered only up to `row_group_bytes` and then appended to the open shard as one
+    Parquet row group, so memory stays flat however large the corpus (the shard boundaries are
+    the same as if each shard were written at once). Shards are written under provisional
+    names; `finish()` renames them to their final `-of-N` names once N is known and returns
+    {split: [files]}.
     """
 
-    def __init__(self, out_dir: Path, features: Features, max_shard_bytes: int):
+    def __init__(self, out_dir: Path, features: Features, max_shard_bytes: int, row_group_bytes: int = 16 * 2**20):
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.features = features
         self.schema = features.arrow_schema
         self.max_shard_bytes = max_shard_bytes
+        self.row_group_bytes = min(row_group_bytes, max_shard_bytes)
         self._rows: dict[str, list[dict[str, Any]]] = {}
-        self._bytes: dict[str, int] = {}
+        self._bytes: dict[str, int] = {}  # of the open shard, written or buffered
+        self._buffered: dict[str, int] = {}
+        self._open: dict[str, pq.ParquetWriter] = {}
         self._shards: dict[str, list[Path]] = {}
         self.rows_written: dict[str, int] = {}
 
     def add(self, split: str, row: dict[str, Any], approx_bytes: int) -> None:
         self._rows.setdefault(split, []).append(row)
         self._bytes[split] = self._bytes.get(split, 0) + approx_bytes
+        self._buffered[split] = self._buffered.get(split, 0) + approx_bytes
         if self._bytes[split] >= self.max_shard_bytes:
             self._flush(split)
+        elif self._buffered[split] >= self.row_group_bytes:
+            self._write_group(split)
 
-    def _flush(self, split: str) -> None:
+    def _write_group(self, split: str) -> None:
         rows = self._rows.pop(split, [])
-        self._bytes.pop(split, None)
+        self._buffered.pop(split, None)
         if not rows:
             return
-        table = pa.Table.from_pylist(rows, schema=self.schema)
-        shards = self._shards.setdefault(split, [])
-        path = self.out_dir / f"{split}-{len(shards):05d}.parquet.partial"
-        pq.write_table(table, path, compression="zstd")
-        shards.append(path)
+        writer = self._open.get(split)
+        if writer is None:
+            shards = self._shards.setdefault(split, [])
+            path = self.out_dir / f"{split}-{len(shards):05d}.parquet.partial"
+            writer = self._open[split] = pq.ParquetWriter(path, self.schema, compression="zstd")
+            shards.append(path)
+        writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
         self.rows_written[split] = self.rows_written.get(split, 0) + len(rows)
 
+    def _flush(self, split: str) -> None:
+        """Close the split's open shard (the next row starts a new one)."""
+        self._write_group(split)
+        self._bytes.pop(split, None)
+        writer = self._open.pop(split, None)
+        if writer is not None:
+            writer.close()
+
     def finish(self) -> dict[str, list[Path]]:
-        for split in list(self._rows):
+        for split in list(self._rows) + list(self._open):
             self._flush(split)
         final: dict[str, list[Path]] = {}
         for split, shards in sorted(self._shards.items()):

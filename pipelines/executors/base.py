@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ValidationError
 
 from pipelines.stage import Stage, StageContext, StageParams
-from pipelines.store import format_validation_error
+from pipelines.store import format_validation_error, resolve_inputs
 from schemas.arrow import to_arrow_row
 
 
@@ -17,7 +17,8 @@ from schemas.arrow import to_arrow_row
 class Task:
     case_id: str
     key: str
-    inputs: dict[str, list[Any]]
+    #: upstream stage name -> its records, or a `StoredInput` the worker reads (see `resolve_inputs`)
+    inputs: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,30 @@ class StageFactory:
 
     def __call__(self) -> Stage:
         return self.cls(self.params, self.context)
+
+
+class StageHolder:
+    """The stage a worker process is running, built once per stage and kept for all its chunks.
+
+    Workers (pool processes, Ray actors) live for the whole run and serve one stage after
+    another; what a stage caches per process (a spaCy linker, a KG handle) stays loaded for the
+    next stage that uses it.
+    """
+
+    def __init__(self) -> None:
+        self._factory: StageFactory | None = None
+        self._stage: Stage | None = None
+
+    def run_chunk(self, factory: StageFactory, tasks: list[Task]) -> list[Outcome]:
+        if self._stage is None or factory != self._factory:
+            self.release()
+            self._stage, self._factory = factory(), factory
+        return [run_task(self._stage, t) for t in tasks]
+
+    def release(self) -> None:
+        if self._stage is not None:
+            stage, self._stage, self._factory = self._stage, None, None
+            stage.close()
 
 
 class ContractError(TypeError):
@@ -75,7 +100,7 @@ def error_of(stage: Stage, case_id: str, exc: BaseException) -> tuple[str, str]:
 
 def run_task(stage: Stage, task: Task) -> Outcome:
     try:
-        rows = _to_rows(stage, task.case_id, stage.process(task.case_id, task.inputs))
+        rows = _to_rows(stage, task.case_id, stage.process(task.case_id, resolve_inputs(task.inputs)))
     except Exception as exc:  # a failed case is data, not a crash of the run
         return Outcome(task.case_id, task.key, None, error_of(stage, task.case_id, exc))
     return Outcome(task.case_id, task.key, rows)
@@ -83,7 +108,7 @@ def run_task(stage: Stage, task: Task) -> Outcome:
 
 async def arun_task(stage: Stage, task: Task) -> Outcome:
     try:
-        rows = _to_rows(stage, task.case_id, await stage.aprocess(task.case_id, task.inputs))
+        rows = _to_rows(stage, task.case_id, await stage.aprocess(task.case_id, resolve_inputs(task.inputs)))
     except Exception as exc:
         return Outcome(task.case_id, task.key, None, error_of(stage, task.case_id, exc))
     return Outcome(task.case_id, task.key, rows)

@@ -9,8 +9,7 @@ import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 
-from pipelines.executors.base import Outcome, StageFactory, Task, run_task
-from pipelines.stage import Stage
+from pipelines.executors.base import Outcome, StageFactory, StageHolder, Task, run_task
 
 log = logging.getLogger(__name__)
 
@@ -27,44 +26,46 @@ class InlineExecutor:
             stage.close()
 
 
-_WORKER_STAGE: Stage | None = None
+_HOLDER = StageHolder()
 
 
-def _init_worker(factory: StageFactory) -> None:
-    global _WORKER_STAGE
-    _WORKER_STAGE = factory()
-
-
-def _run_chunk(tasks: list[Task]) -> list[Outcome]:
-    assert _WORKER_STAGE is not None
-    return [run_task(_WORKER_STAGE, t) for t in tasks]
+def _run_chunk(factory: StageFactory, tasks: list[Task]) -> list[Outcome]:
+    return _HOLDER.run_chunk(factory, tasks)
 
 
 class ProcessPoolExecutor:
     """Runs tasks on `workers` processes, a few chunks in flight at a time.
+
+    The pool lives until `close()`, so a runner keeps one set of workers for the whole run: each
+    stage is built once per worker, and what a stage loads per process (spaCy, a KG linker) is
+    loaded once per run, not once per stage.
 
     If a worker dies (a native library crashing on a corrupt file), the tasks that were in
     flight are rerun one at a time in a fresh single-worker pool, so only the case that
     really kills its worker is recorded as failed and the rest of the stage goes on.
     """
 
-    def __init__(self, workers: int, chunk_size: int = 8, inflight_per_worker: int = 2):
+    def __init__(self, workers: int, chunk_size: int = 8, inflight_per_worker: int = 3):
         self.workers = workers
         self.chunk_size = chunk_size
         self.inflight = workers * inflight_per_worker
+        self._live: cf.ProcessPoolExecutor | None = None
 
-    def _pool(self, factory: StageFactory, workers: int) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=mp.get_context("fork"),
-            initializer=_init_worker,
-            initargs=(factory,),
-        )
+    def _pool(self, workers: int) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+
+    def close(self) -> None:
+        """Stop the worker processes (a later `map` starts new ones)."""
+        if self._live is not None:
+            self._live.shutdown(wait=True, cancel_futures=True)
+            self._live = None
 
     def map(self, factory: StageFactory, tasks: Iterable[Task]) -> Iterator[Outcome]:
         it = iter(tasks)
         chunks = iter(lambda: list(itertools.islice(it, self.chunk_size)), [])
-        pool = self._pool(factory, self.workers)
+        if self._live is None:
+            self._live = self._pool(self.workers)
+        pool = self._live
         pending: dict[cf.Future, list[Task]] = {}
         try:
             while True:
@@ -72,7 +73,7 @@ class ProcessPoolExecutor:
                     chunk = next(chunks, None)
                     if chunk is None:
                         break
-                    pending[pool.submit(_run_chunk, chunk)] = chunk
+                    pending[pool.submit(_run_chunk, factory, chunk)] = chunk
                 if not pending:
                     return
                 done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
@@ -88,17 +89,21 @@ class ProcessPoolExecutor:
                         broken.extend(chunk)
                     pending.clear()
                     pool.shutdown(wait=False, cancel_futures=True)
+                    self._live = None
                     log.warning("a worker process died; rerunning %d in-flight cases one by one", len(broken))
                     yield from self._isolate(factory, broken)
-                    pool = self._pool(factory, self.workers)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+                    pool = self._live = self._pool(self.workers)
+        except BaseException:
+            # Interrupted (an error in the consumer, a closed generator): do not leave work running.
+            for fut in pending:
+                fut.cancel()
+            raise
 
     def _isolate(self, factory: StageFactory, tasks: list[Task]) -> Iterator[Outcome]:
         for task in tasks:
-            pool = self._pool(factory, 1)
+            pool = self._pool(1)
             try:
-                yield from pool.submit(_run_chunk, [task]).result()
+                yield from pool.submit(_run_chunk, factory, [task]).result()
             except BrokenProcessPool:
                 yield Outcome(
                     task.case_id,

@@ -100,3 +100,20 @@ class CountStage(Stage):
         ids = sorted(r.case_id for r in records)
         text = f"{self.params.label}: {len(ids)} cases, first {ids[0]}, last {ids[-1]}"
         return [Case(case_id=case_id, patient_id=case_id, report_text=text, report_sha256="-", source="run")]
+
+
+class ListingStage(Stage):
+    """A run-scope stage that writes its upstream's case ids to `RUN_DIR/export/cases.txt`, as an export does."""
+
+    name: ClassVar[str] = "listing"
+    scope: ClassVar[str] = "run"
+    output_model = Case
+
+    def process(self, case_id: str, inputs: dict[str, Any]) -> list[Case]:
+        from pathkg.io.atomic import write_text_atomic
+
+        (records,) = inputs.values()
+        ids = sorted(r.case_id for r in records)
+        write_text_atomic(self.context.run_dir / "export" / "cases.txt", "\n".join(ids) + "\n")
+        text = f"{len(ids)} cases listed"
+        return [Case(case_id=case_id, patient_id=case_id, report_text=text, report_sha256="-", source="run")]

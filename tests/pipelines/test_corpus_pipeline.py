@@ -104,3 +104,52 @@ def test_run_report_is_written(demo_run):
         assert (run_dir / "report" / "plots" / plot).stat().st_size > 1000
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"]["export"]["done"] == 1
+
+
+def export_rows(run_dir) -> dict[str, dict]:
+    """The default config's exported rows by sample id, without the run id (which names the run)."""
+    import pyarrow.parquet as pq
+
+    rows: dict[str, dict] = {}
+    for path in sorted((run_dir / "export" / "data").glob("*.parquet")):
+        for row in pq.read_table(path).to_pylist():
+            row["provenance"].pop("run_id")
+            assert row["sample_id"] not in rows, f"sample {row['sample_id']} exported twice"
+            rows[row["sample_id"]] = row
+    return rows
+
+
+def test_ray_executor_with_a_worker_killed_mid_stage_exports_what_local_does(demo_run, ray_local, tmp_path):
+    """The demo on Ray (2 actors), one actor SIGKILLed while it verifies: the same export as the local pool.
+
+    The run directory is given as a `file://` URL, as workers on several machines would share one."""
+    import os
+    import signal
+
+    from rich.console import Console
+
+    from pipelines.config import load_config
+    from pipelines.runner import Runner
+
+    local_dir, _ = demo_run
+    runner = Runner(
+        load_config(local_dir.parent / "demo.yaml"), f"file://{tmp_path}/ray", workers=2, executor="ray",
+        show_progress=False, console=Console(quiet=True),
+    )  # fmt: skip
+    killed: list[int] = []
+
+    def kill_mid_verify(stage: str, pid: int) -> None:
+        if stage == "verify" and not killed:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    runner.ray_executor.on_submit = kill_mid_verify
+    statuses = {s.stage: s for s in runner.run()}
+    assert killed and runner.ray_executor.worker_deaths >= 1
+    for name, status in statuses.items():
+        assert status.failed == 0 and status.pending == 0, (name, status.failure_types)
+    ray_rows, local_rows = export_rows(tmp_path / "ray"), export_rows(local_dir)
+    assert len(local_rows) >= 30
+    assert sorted(ray_rows) == sorted(local_rows)
+    for sample_id, row in local_rows.items():
+        assert ray_rows[sample_id] == row, sample_id
