@@ -15,6 +15,7 @@ from schemas.kg_path import KGPath, KGPathStep
 from schemas.linked_case import LinkedCase
 from schemas.question import Question
 from schemas.review import ReviewDecision
+from schemas.run_diff import RunDiff
 from schemas.run_summaries import ExportSummary, KGBuildSummary, RunReportSummary
 from schemas.sample import ImageRef, Provenance, ReviewState, Sample
 from schemas.slide import SlideRecord
@@ -42,6 +43,7 @@ CONTRACTS = {
     "export_summary": ExportSummary,
     "run_report_summary": RunReportSummary,
     "kg_build_summary": KGBuildSummary,
+    "run_diff": RunDiff,
 }
 
 __all__ = [
@@ -68,6 +70,7 @@ __all__ = [
     "ReportExtraction",
     "ReviewDecision",
     "ReviewState",
+    "RunDiff",
     "RunReportSummary",
     "Sample",
     "SlideRecord",

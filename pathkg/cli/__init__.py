@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from pathkg.cli import (
+    diff_commands,
     eval_commands,
     export_commands,
     extract_commands,
@@ -35,6 +36,7 @@ app.add_typer(review_commands.app, name="review")
 app.add_typer(export_commands.app, name="export")
 app.add_typer(train_commands.app, name="train")
 eval_commands.register(app)
+diff_commands.register(app)
 slide_features_commands.register(slides_commands.app)
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pydantic import Field
 
 from pathkg.export.corpus_export import export_corpus
-from pathkg.io.atomic import write_parquet_atomic
+from pathkg.export.dataset_card import regeneration_record
+from pathkg.io.atomic import atomic_path
 from pathkg.review.review_state import ReviewedSamples, review_fingerprint
-from pipelines.run_manifest import git_revision, package_versions
 from pipelines.stage import Stage, StageParams
 from schemas.arrow import arrow_schema, to_arrow_row
 from schemas.run_summaries import ExportSummary
@@ -36,6 +37,8 @@ class ExportStage(Stage):
     output_model = ExportSummary
     Params = ExportParams
     params: ExportParams
+    #: Flagged samples per row group of the review queue.
+    queue_batch: ClassVar[int] = 500
 
     def fingerprint(self) -> str | None:
         # Review decisions are an input too: a new one reruns the export.
@@ -44,14 +47,13 @@ class ExportStage(Stage):
     def process(self, case_id: str, inputs: dict[str, Any]) -> list[ExportSummary]:
         run_dir = self.context.run_dir
         counts = {"in": 0, "pass": 0, "flagged": 0, "rejected": 0}
+        # Flagged samples stream into the review queue in batches, never all held at once.
         flagged: list[dict[str, Any]] = []
+        queue_schema = arrow_schema(Sample)
         reviewed = ReviewedSamples.load(run_dir)
         # Filled while the samples stream past; the card is written after the last one.
         info: dict[str, Any] = {
-            "run_id": self.context.run_id,
-            "git_revision": git_revision(),
-            "packages": package_versions(),
-            "regenerate": "pathkg run CONFIG --run-dir DIR, with the config recorded in the run's manifest.json",
+            **regeneration_record(run_dir),  # command, exact config, versions, seeds, models: from the manifest
             "kg_versions": [],
             "prompt_versions": [],
             "generators": [],
@@ -70,6 +72,9 @@ class ExportStage(Stage):
                     counts[sample.verification.status] += 1
                     if sample.verification.status == "flagged":
                         flagged.append(to_arrow_row(sample))
+                        if len(flagged) >= self.queue_batch:
+                            queue.write_table(pa.Table.from_pylist(flagged, schema=queue_schema))
+                            flagged.clear()
                         # Accepted, or edited until it passes, by an annotator: exported with its review record.
                         sample = reviewed.exportable(sample) or sample
                     if sample.verification.status == "pass" or sample.review.status == "accepted":
@@ -79,16 +84,20 @@ class ExportStage(Stage):
                         note("generators", f"{prov.generator_backend}:{prov.generator_model or '-'}")
                         yield sample
 
-        result = export_corpus(
-            exportable(),
-            run_dir / self.params.out,
-            run_dir,
-            max_shard_bytes=int(self.params.max_shard_mb * 2**20),
-            fractions=self.params.split_fractions,
-            info=info,
-        )
-        queue = pa.Table.from_pylist(flagged, schema=arrow_schema(Sample))
-        write_parquet_atomic(Path(run_dir) / "review" / "queue.parquet", queue)
+        # The queue is committed (renamed into place) only once the export has succeeded.
+        with (
+            atomic_path(Path(run_dir) / "review" / "queue.parquet") as queue_tmp,
+            pq.ParquetWriter(queue_tmp, queue_schema, compression="zstd") as queue,
+        ):
+            result = export_corpus(
+                exportable(),
+                run_dir / self.params.out,
+                run_dir,
+                max_shard_bytes=int(self.params.max_shard_mb * 2**20),
+                fractions=self.params.split_fractions,
+                info=info,
+            )
+            queue.write_table(pa.Table.from_pylist(flagged, schema=queue_schema))
         default_counts = result.counts.get("default", {})
         return [
             ExportSummary(
