@@ -6,6 +6,7 @@ version is part of their content keys: a new KG reruns them, an unchanged one do
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -16,6 +17,8 @@ from pathkg.kg.build import build_kg
 from pipelines.stage import ConfigPath, Stage, StageParams
 from schemas.run_summaries import KGBuildSummary
 
+log = logging.getLogger("pathkg.stages.kg")
+
 
 class KGParams(StageParams):
     ontologies: ConfigPath = Field(description="Folder with oncotree/, disease_ontology/, ncit/, pathoml/.")
@@ -24,6 +27,11 @@ class KGParams(StageParams):
     backend: Literal["embedded", "neo4j"] = "embedded"
     db: str = Field(default="kg/kg.lbug", description="Embedded database, relative to the run directory.")
     neo4j_uri: str | None = Field(default=None, description="Neo4j server (default: $NEO4J_URI).")
+    replace_other_versions: bool = Field(
+        default=True,
+        description="The store holds this run's KG only: a store holding another KG version is cleared before "
+        "loading (a rebuilt KG replaces the old one). Set false to keep other versions and fail instead.",
+    )
 
 
 def _files_fingerprint(*folders: Path | None) -> list[list[Any]]:
@@ -55,6 +63,15 @@ class KGStage(Stage):
         db = run_dir / self.params.db
         store = open_store(self.params.backend, db=db, neo4j_uri=self.params.neo4j_uri)
         try:
+            held = store.stats().version
+            if held not in (None, result.manifest.version) and self.params.replace_other_versions:
+                log.warning(
+                    "kg: the %s store holds KG %s; clearing it to load KG %s",
+                    self.params.backend,
+                    held,
+                    result.manifest.version,
+                )
+                store.clear()
             store.load(result.dump)
             stored = store.stats().version
         finally:
@@ -62,6 +79,7 @@ class KGStage(Stage):
         if stored != result.manifest.version:
             raise RuntimeError(
                 f"the {self.params.backend} store reports KG {stored}, the dump is {result.manifest.version}"
+                + ("" if self.params.replace_other_versions else " (replace_other_versions is false)")
             )
         return [
             KGBuildSummary(
