@@ -13,6 +13,7 @@ from pathkg.kg.backends import DEFAULT_DB, open_store
 from pathkg.kg.build import build_kg
 from pathkg.kg.dump import DumpError, read_dump
 from pathkg.kg.load_report import LoadReport
+from pathkg.kg.neo4j_driver import Neo4jSettings
 from pathkg.kg.sources.primekg import read_primekg
 from pathkg.kg.store import StoreError
 
@@ -28,9 +29,47 @@ UriOpt = Annotated[
 ]
 
 
+#: Connection-pool settings from the `pathkg kg` options (None: each from its NEO4J_* variable or default).
+_pool: dict[str, float | int | None] = {}
+
+
+@app.callback()
+def neo4j_pool(
+    pool_size: Annotated[
+        int | None,
+        typer.Option("--neo4j-pool-size", help="max connections per process (NEO4J_MAX_CONNECTION_POOL_SIZE)"),
+    ] = None,
+    acquisition_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--neo4j-acquisition-timeout",
+            help="seconds to wait for a free connection (NEO4J_CONNECTION_ACQUISITION_TIMEOUT)",
+        ),
+    ] = None,
+    connection_lifetime: Annotated[
+        float | None,
+        typer.Option(
+            "--neo4j-connection-lifetime",
+            help="seconds before a connection is replaced (NEO4J_MAX_CONNECTION_LIFETIME)",
+        ),
+    ] = None,
+    fetch_size: Annotated[
+        int | None, typer.Option("--neo4j-fetch-size", help="records per round trip (NEO4J_FETCH_SIZE)")
+    ] = None,
+) -> None:
+    """Build, load and query the knowledge graph. The --neo4j-* options tune the Neo4j backend's driver."""
+    _pool.update(
+        max_connection_pool_size=pool_size,
+        connection_acquisition_timeout=acquisition_timeout,
+        max_connection_lifetime=connection_lifetime,
+        fetch_size=fetch_size,
+    )
+
+
 def _store(backend: str, db: Path, uri: str | None):
     try:
-        return open_store(backend, db, uri)  # type: ignore[arg-type]
+        settings = Neo4jSettings.resolve(**_pool, uri=uri) if backend == "neo4j" else None
+        return open_store(backend, db, neo4j_settings=settings)  # type: ignore[arg-type]
     except (StoreError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from rich.progress import Progress
@@ -76,18 +77,24 @@ def node_rows_for_store(nodes: pa.Table) -> pa.Table:
     synonym_norm = _normalised(pc.list_flatten(synonyms))
     # terms = [name_norm, *synonym terms], duplicates removed, per node.
     offsets = synonyms.offsets.to_numpy()
-    flat = synonym_norm.to_pylist()
-    terms = [
-        list(dict.fromkeys([nn, *flat[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]]]))
-        for i, nn in enumerate(name_norm.to_pylist())
-    ]
+    if len(synonym_norm) == 0:  # no synonyms at all (PrimeKG-like graphs): one term per node, vectorised
+        terms = pa.ListArray.from_arrays(pa.array(np.arange(len(name_norm) + 1, dtype=np.int32)), name_norm)
+    else:
+        flat = synonym_norm.to_pylist()
+        terms = pa.array(
+            [
+                list(dict.fromkeys([nn, *flat[offsets[i] - offsets[0] : offsets[i + 1] - offsets[0]]]))
+                for i, nn in enumerate(name_norm.to_pylist())
+            ],
+            pa.list_(pa.string()),
+        )
     return pa.table(
         {
             "id": nodes["id"],
             "type": nodes["type"],
             "name": nodes["name"],
             "name_norm": name_norm,
-            "terms": pa.array(terms, pa.list_(pa.string())),
+            "terms": terms,
             "synonyms": nodes["synonyms"],
             "xrefs": nodes["xrefs"],
             "source": nodes["source"],

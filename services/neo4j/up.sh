@@ -19,10 +19,12 @@ if [ ! -d "$HERE/target/lib" ] || [ ! -d "$HERE/target/classes" ] \
    || [ -n "$(find "$HERE/src" -newer "$HERE/target/classes" -type f 2>/dev/null)" ]; then
   echo "neo4j: building services/neo4j (Maven)"
   mvn -q -B -f "$HERE/pom.xml" package -DskipTests
+  touch "$HERE/target/classes"  # Maven leaves the folder's time alone when no class changed
 fi
 mkdir -p "$HOME_DIR"
 rm -f "$HOME_DIR/ready"
-nohup java -Xms256m -Xmx${NEO4J_HEAP:-2g} -cp "$HERE/target/classes:$HERE/target/lib/*" \
+# A fixed-size heap (-Xms = -Xmx): no resizing pauses while a large load grows the transaction state.
+nohup java -Xms${NEO4J_HEAP:-2g} -Xmx${NEO4J_HEAP:-2g} -cp "$HERE/target/classes:$HERE/target/lib/*" \
   pathkg.neo4j.Server "$HOME_DIR" "$PORT" >"$HOME_DIR/server.log" 2>&1 &
 echo $! >"$HOME_DIR/server.pid"
 for _ in $(seq 1 "$WAIT_S"); do
