@@ -15,8 +15,11 @@ import inspect
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 #: Top-level packages of this project whose modules count as a stage's code when the stage imports them.
 CODE_PACKAGES = ("pathkg", "schemas")
@@ -40,6 +43,16 @@ def content_key(stage: str, code_version: str, params_json: str, inputs: Any) ->
         h.update(part.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()[:32]
+
+
+def key_params_json(params: BaseModel, key_exclude: Iterable[str]) -> str:
+    """A stage's parameters as they enter its content keys (the runner's keys and `pathkg diff`'s recomputed ones)."""
+    return canonical_json(params.model_dump(mode="json", exclude=set(key_exclude)))
+
+
+def downstream_key(stage: str, code_version: str, params_json: str, upstream: Iterable[tuple[str, str]]) -> str:
+    """The key of a case-scope stage that reads other stages: its upstream stages' keys for the case, in order."""
+    return content_key(stage, code_version, params_json, [(up, key) for up, key in upstream])
 
 
 def _imported_modules(source: str, module_name: str, packages: tuple[str, ...]) -> set[str]:

@@ -34,7 +34,7 @@ from rich.progress import (
 from pathkg.io.atomic import remove_stale_temporaries
 from pathkg.io.location import Location
 from pipelines.config import PipelineConfig, ResolvedStage, parse_config
-from pipelines.content_key import canonical_json, code_version_of, content_key
+from pipelines.content_key import code_version_of, content_key, downstream_key, key_params_json
 from pipelines.executors import (
     AsyncioExecutor,
     InlineExecutor,
@@ -158,7 +158,7 @@ class Runner:
         return StageContext(self.run_dir.resolve(), self.manifest.run_id, stage.name, extras)
 
     def _params_json(self, stage: ResolvedStage) -> str:
-        return canonical_json(stage.params.model_dump(mode="json", exclude=set(stage.cls.key_exclude)))
+        return key_params_json(stage.params, stage.cls.key_exclude)
 
     def _plan_source(self, stage: ResolvedStage) -> list[PlannedCase]:
         instance = stage.cls(stage.params, self._context(stage))
@@ -189,8 +189,9 @@ class Runner:
                     break
                 entries.append(entry)
             else:
-                inputs = [(up, e.key) for up, e in zip(stage.after, entries, strict=True)]
-                planned.append(PlannedCase(case_id, content_key(stage.name, version, params, inputs), tuple(entries)))
+                upstream = [(up, e.key) for up, e in zip(stage.after, entries, strict=True)]
+                key = downstream_key(stage.name, version, params, upstream)
+                planned.append(PlannedCase(case_id, key, tuple(entries)))
                 continue
             blocked += 1
         return planned, blocked

@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import yaml
 
-from pipelines.content_key import canonical_json, content_key, sha256_text
+from pipelines.content_key import canonical_json, downstream_key, key_params_json, sha256_text
 from pipelines.registry import UnknownStageError, resolve_stage
 from pipelines.run_manifest import RunManifest
 from pipelines.runner import RUN_CASE_ID
@@ -194,7 +194,7 @@ class RunState:
             params = cls.Params.model_validate(raw, context={"base_dir": base_dir})
         except ValueError:
             return json.loads(canonical_json(raw))
-        return json.loads(canonical_json(params.model_dump(mode="json", exclude=set(cls.key_exclude))))
+        return json.loads(key_params_json(params, cls.key_exclude))
 
     # --- current entries -----------------------------------------------------------
     def _resolve_current(self) -> None:
@@ -236,8 +236,8 @@ class RunState:
                     if any(e is None for e in ups):
                         continue  # blocked: an upstream stage has no current output for the case
                     if exact:
-                        inputs = [(up, e.key) for up, e in zip(info.after, ups, strict=True)]
-                        key = content_key(info.name, info.code_version or "", canonical_json(info.params), inputs)
+                        upstream = [(up, e.key) for up, e in zip(info.after, ups, strict=True)]
+                        key = downstream_key(info.name, info.code_version or "", canonical_json(info.params), upstream)
                         entry = by_key.get(key)
                         if entry is not None:
                             state.current[case_id] = entry
