@@ -3,7 +3,9 @@
 The embedded store builds it from LadybugDB on the first path query and drops it on every write, so
 answers always reflect the database. Nodes are LadybugDB's internal offsets; each node's incident edges
 (both directions) are one contiguous slice of three numpy arrays: the other end, the relation and
-whether the edge leaves the node.
+whether the edge leaves the node. Each slice is sorted in the canonical step order of `rank_paths`
+(other end's id, relation, walked against the stored direction) and holds no duplicate, so a search
+that walks slices in order meets paths in their final order and can stop after the first `k`.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pathkg.kg.store import EdgeRow
-
 
 @dataclass
 class AdjacencyIndex:
     ids: list[str]
     names: list[str]
     offset_of: dict[str, int]
-    relations: list[str]
+    relations: list[str]  # sorted, so relation codes compare as the names do
+    rank: np.ndarray  # position of each node's id in the sorted ids: compares as the ids do
     starts: np.ndarray  # CSR row pointers, len = nodes + 1
     other: np.ndarray  # the other end of each incident edge
     relation: np.ndarray  # index into `relations`
@@ -35,12 +36,14 @@ class AdjacencyIndex:
         names = [""] * size
         for offset, node_id, name in zip(*(nodes[c].to_pylist() for c in ("o", "id", "name")), strict=True):
             ids[offset], names[offset] = node_id, name
+        rank = np.empty(size, dtype=np.int64)
+        rank[sorted(range(size), key=ids.__getitem__)] = np.arange(size)
         relations = sorted(edges_by_relation)
         heads, tails, codes = [], [], []
         for code, relation in enumerate(relations):
             table = edges_by_relation[relation]
-            heads.append(table["s"].to_numpy())
-            tails.append(table["t"].to_numpy())
+            heads.append(table["s"].to_numpy().astype(np.int64))
+            tails.append(table["t"].to_numpy().astype(np.int64))
             codes.append(np.full(table.num_rows, code, dtype=np.int16))
         s = np.concatenate(heads) if heads else np.zeros(0, np.int64)
         t = np.concatenate(tails) if tails else np.zeros(0, np.int64)
@@ -50,60 +53,59 @@ class AdjacencyIndex:
         other = np.concatenate([t, s])
         relation = np.concatenate([r, r])
         outgoing = np.concatenate([np.ones(len(s), bool), np.zeros(len(t), bool)])
-        order = np.argsort(node, kind="stable")
-        starts = np.searchsorted(node[order], np.arange(size + 1))
+        order = np.lexsort((~outgoing, relation, rank[other], node))
+        node, other, relation, outgoing = node[order], other[order], relation[order], outgoing[order]
+        if len(node):
+            repeat = (
+                (node[1:] == node[:-1])
+                & (other[1:] == other[:-1])
+                & (relation[1:] == relation[:-1])
+                & (outgoing[1:] == outgoing[:-1])
+            )
+            keep = np.concatenate([[True], ~repeat])
+            node, other, relation, outgoing = node[keep], other[keep], relation[keep], outgoing[keep]
         return cls(
             ids=ids,
             names=names,
             offset_of={node_id: i for i, node_id in enumerate(ids) if node_id},
             relations=relations,
-            starts=starts,
-            other=other[order],
-            relation=relation[order],
-            outgoing=outgoing[order],
+            rank=rank,
+            starts=np.searchsorted(node, np.arange(size + 1)),
+            other=other,
+            relation=relation,
+            outgoing=outgoing,
         )
 
-    def _offsets(self, ids: list[str]) -> np.ndarray:
-        return np.array([self.offset_of[i] for i in ids if i in self.offset_of], dtype=np.int64)
+    @property
+    def size(self) -> int:
+        return len(self.ids)
 
-    def _incident_slots(self, offsets: np.ndarray, relations: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(owner node, slot in the CSR arrays) of every allowed edge incident to `offsets`."""
+    def offsets(self, ids: list[str]) -> np.ndarray:
+        """The offsets of the known `ids`, each once, in id order."""
+        found = sorted({self.offset_of[i] for i in ids if i in self.offset_of}, key=self.ids.__getitem__)
+        return np.array(found, dtype=np.int64)
+
+    def allowed(self, relations: list[str]) -> np.ndarray | None:
+        """A mask over relation codes, or None when every stored relation is allowed."""
+        mask = np.array([r in relations for r in self.relations], dtype=bool)
+        return None if mask.all() else mask
+
+    def degree(self, offsets: np.ndarray) -> int:
+        """How many incident-edge slots `offsets` own together (the cost of scanning them)."""
+        return int((self.starts[offsets + 1] - self.starts[offsets]).sum())
+
+    def incident_slots(self, offsets: np.ndarray, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, slot) of every allowed edge incident to `offsets`: owners in the given order, each
+        owner's slots in canonical step order."""
         lo, hi = self.starts[offsets], self.starts[offsets + 1]
         counts = hi - lo
         total = int(counts.sum())
+        if not total:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         shift = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
         slots = shift + np.arange(total)
         owners = np.repeat(offsets, counts)
-        allowed = np.array([r in relations for r in self.relations] + [False], dtype=bool)
-        keep = allowed[self.relation[slots]] if total else np.zeros(0, bool)
+        if allowed is None:
+            return owners, slots
+        keep = allowed[self.relation[slots]]
         return owners[keep], slots[keep]
-
-    def _rows(self, owners: np.ndarray, slots: np.ndarray) -> list[EdgeRow]:
-        seen: set[EdgeRow] = set()
-        out: list[EdgeRow] = []
-        for here, there, code, leaves in zip(
-            owners.tolist(),
-            self.other[slots].tolist(),
-            self.relation[slots].tolist(),
-            self.outgoing[slots].tolist(),
-            strict=True,
-        ):
-            s, t = (here, there) if leaves else (there, here)
-            row = (self.ids[s], self.relations[code], self.ids[t])
-            if row not in seen:
-                seen.add(row)
-                out.append(row)
-        return out
-
-    def incident(self, ids: list[str], relations: list[str]) -> list[EdgeRow]:
-        """The stored edges touching any of `ids` whose relation is in `relations`."""
-        return self._rows(*self._incident_slots(self._offsets(ids), relations))
-
-    def names_of(self, ids: list[str]) -> dict[str, str]:
-        return {i: self.names[self.offset_of[i]] for i in ids if i in self.offset_of}
-
-    def between(self, xs: list[str], ys: list[str], relations: list[str]) -> list[EdgeRow]:
-        """The stored edges with one end in `xs` and the other in `ys` (filtered before any row is built)."""
-        owners, slots = self._incident_slots(self._offsets(xs), relations)
-        match = np.isin(self.other[slots], self._offsets(ys))
-        return self._rows(owners[match], slots[match])

@@ -4,8 +4,8 @@ Schema: one `Node` table (primary key `id`, indexed), one relationship table per
 (`SUPPORTS`, `IS_A`, ...; properties `source`, `evidence`) and a `KGMeta` table holding the loaded
 dump versions. Loads diff the dump against what is stored and bulk-`COPY` only new rows straight from
 Arrow (the fast path), then update changed rows with batched `UNWIND` statements, so a second load of the
-same dump writes nothing. Paths of up to 3 hops are searched from both ends over an in-memory
-adjacency index (`adjacency_index.py`) read from the database on first use and dropped on every write;
+same dump writes nothing. Paths of up to 3 hops are searched from both ends (`adjacency_paths.py`) over an
+in-memory adjacency index (`adjacency_index.py`) read from the database on first use and dropped on every write;
 longer paths use LadybugDB's bounded recursive pattern (`-[e*h..h]-` with `is_acyclic`). All LadybugDB
 Cypher of pathkg lives in this module.
 """
@@ -20,18 +20,17 @@ import pyarrow.compute as pc
 from rich.progress import Progress
 
 from pathkg.kg.adjacency_index import AdjacencyIndex
+from pathkg.kg.adjacency_paths import find_paths
 from pathkg.kg.dump import KGDump
 from pathkg.kg.normalise import normalise_term
 from pathkg.kg.store import (
     PATH_CANDIDATE_LIMIT,
-    EdgeRow,
     LoadResult,
     Neighbor,
     StoreError,
     StoreStats,
     check_path_arguments,
     combined_version,
-    meet_in_the_middle,
     ordered_neighbors,
     rank_paths,
 )
@@ -245,9 +244,7 @@ class LadybugStore:
             if self._index is not None and self._index_version != version:
                 self._index = None  # another connection loaded a dump since the index was built
             self._index_version = version
-            rows = meet_in_the_middle(
-                self._incident, self._between, self._adjacency().names_of, sources, targets, max_hops, rels, k
-            )
+            rows = find_paths(self._adjacency(), sources, targets, max_hops, rels, k)
             return rank_paths(rows, version or "", k)
         rows: list = []
         for hops in range(1, max_hops + 1):
@@ -277,12 +274,6 @@ class LadybugStore:
             }
             self._index = AdjacencyIndex.build(nodes, {r: t for r, t in edges.items() if t.num_rows})
         return self._index
-
-    def _incident(self, ids: list[str], rels: list[str]) -> list[EdgeRow]:
-        return self._adjacency().incident(ids, rels)
-
-    def _between(self, xs: list[str], ys: list[str], rels: list[str]) -> list[EdgeRow]:
-        return self._adjacency().between(xs, ys, rels)
 
     def stats_version(self) -> str | None:
         return combined_version(self._versions())

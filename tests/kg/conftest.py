@@ -6,6 +6,7 @@ when no server answers the tests fail, they never skip.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,24 @@ def small_dump() -> KGDump:
         edge("F:vpi", "DETERMINES", "S:lung:pT2a", "AJCC 8th", "invasion of the visceral pleura makes pT2"),
         edge("X:nasty", "ASSOCIATED_WITH", "F:pearls", "test", NASTY_NAME),
     ]
+    return KGDump.from_rows(nodes, edges)
+
+
+def hub_dump(seed: int = 7) -> KGDump:
+    """600 nodes; 3 hubs with 300 neighbours each and 1,500 random edges over three relations."""
+    relations = ["ASSOCIATED_WITH", "SUPPORTS", "IS_A"]
+    rng = random.Random(seed)
+    n = 600
+    nodes = [node(f"N:{i}", "Finding", f"node {i}") for i in range(n)]
+    pairs: set[tuple[int, int, str]] = set()
+    for hub in range(3):
+        for other in rng.sample(range(3, n), 300):
+            pairs.add((hub, other, rng.choice(relations)) if rng.random() < 0.5 else (other, hub, "SUPPORTS"))
+    while len(pairs) < 3 * 300 + 1500:
+        a, b = rng.sample(range(n), 2)
+        pairs.add((a, b, rng.choice(relations)))
+    pairs.add((0, 1, "IS_A"))  # two hubs joined directly
+    edges = [edge(f"N:{a}", rel, f"N:{b}") for a, b, rel in sorted(pairs)]
     return KGDump.from_rows(nodes, edges)
 
 

@@ -9,29 +9,9 @@ from pathlib import Path
 import pytest
 
 from pathkg.kg import neo4j_path_search
-from pathkg.kg.dump import KGDump
-from tests.kg.conftest import edge, make_store, node
+from tests.kg.conftest import hub_dump, make_store
 
 pytestmark = pytest.mark.neo4j
-
-RELATIONS = ["ASSOCIATED_WITH", "SUPPORTS", "IS_A"]
-
-
-def hub_dump(seed: int = 7) -> KGDump:
-    """600 nodes; 3 hubs with 300 neighbours each and 1,500 random edges."""
-    rng = random.Random(seed)
-    n = 600
-    nodes = [node(f"N:{i}", "Finding", f"node {i}") for i in range(n)]
-    pairs: set[tuple[int, int, str]] = set()
-    for hub in range(3):
-        for other in rng.sample(range(3, n), 300):
-            pairs.add((hub, other, rng.choice(RELATIONS)) if rng.random() < 0.5 else (other, hub, "SUPPORTS"))
-    while len(pairs) < 3 * 300 + 1500:
-        a, b = rng.sample(range(n), 2)
-        pairs.add((a, b, rng.choice(RELATIONS)))
-    pairs.add((0, 1, "IS_A"))  # two hubs joined directly
-    edges = [edge(f"N:{a}", rel, f"N:{b}") for a, b, rel in sorted(pairs)]
-    return KGDump.from_rows(nodes, edges)
 
 
 def test_neo4j_paths_equal_embedded_on_a_graph_with_hubs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
