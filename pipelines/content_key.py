@@ -55,8 +55,11 @@ def downstream_key(stage: str, code_version: str, params_json: str, upstream: It
     return content_key(stage, code_version, params_json, [(up, key) for up, key in upstream])
 
 
-def _imported_modules(source: str, module_name: str, packages: tuple[str, ...]) -> set[str]:
-    """Names of the project modules a module's source imports (absolute and relative imports)."""
+@functools.lru_cache(maxsize=1024)
+def _imported_modules(source: str, module_name: str, packages: tuple[str, ...]) -> frozenset[str]:
+    """Names of the project modules a module's source imports (absolute and relative imports).
+
+    Cached by source text: the stages of a run share most of their closures, so each module is parsed once."""
     found: set[str] = set()
     package = module_name.rpartition(".")[0]
     for node in ast.walk(ast.parse(source)):
@@ -70,7 +73,7 @@ def _imported_modules(source: str, module_name: str, packages: tuple[str, ...]) 
             found.add(base)
             # `from pkg import module` names a module too.
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if name.split(".", 1)[0] in packages}
+    return frozenset(name for name in found if name.split(".", 1)[0] in packages)
 
 
 @functools.cache

@@ -360,7 +360,7 @@ class Runner:
     def _executor(self, stage: ResolvedStage):
         if stage.cls.scope == "run":
             return InlineExecutor()
-        if stage.cls.kind == "io":
+        if stage.cls.kind_for(stage.params) == "io":
             return AsyncioExecutor(self.config.run.concurrency)
         if self.executor_name == "ray":
             return self.ray_executor

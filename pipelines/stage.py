@@ -97,6 +97,12 @@ class Stage:
         self.params = params
         self.context = context
 
+    @classmethod
+    def kind_for(cls, params: StageParams) -> Literal["cpu", "io"]:
+        """How these parameters make the stage run: `cpu` on the worker pool, `io` concurrently on an event
+        loop in the main process. A stage whose work depends on its parameters overrides this."""
+        return cls.kind
+
     # --- source stages -------------------------------------------------------------
     def plan_source(self) -> Iterable[SourceItem]:
         raise TypeError(f"stage {self.name!r} has no upstream and does not implement plan_source()")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -184,6 +185,27 @@ class StageStore:
             )
         return table.slice(start, entry.n_rows).to_pylist()
 
+    def read_batch(self, entries: Sequence[LedgerEntry]) -> pa.Table:
+        """The rows of several completed cases of one part, in the given order, as one table."""
+        parts = {e.part for e in entries if e.n_rows}
+        if not parts:
+            return arrow_schema(self.output_model).empty_table()
+        if len(parts) > 1:
+            raise ValueError(f"stage {self.stage_name}: read_batch takes entries of one part, got {sorted(parts)}")
+        table, starts = self._table(parts.pop())
+        ranges = []
+        for entry in entries:
+            if not entry.n_rows:
+                continue
+            start = starts.get(entry.key)
+            if start is None:
+                raise InputContractError(
+                    f"stage {self.stage_name} output: case {entry.case_id}: part {entry.part} lists key {entry.key} "
+                    "in its ledger but holds no rows for it"
+                )
+            ranges.append(np.arange(start, start + entry.n_rows))
+        return table.take(pa.array(np.concatenate(ranges))).replace_schema_metadata(None)
+
     def read_records(self, entry: LedgerEntry) -> list[Any]:
         """The validated records of one completed case."""
         records = []
@@ -274,26 +296,41 @@ def resolve_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 class UpstreamRecords:
-    """Every current record of one stage, for a run-scope stage: read part by part, validated.
+    """Every current record of one stage, for a run-scope stage: read part by part.
 
-    Iterating never holds more than one part in memory; `table()` gives all rows at once
-    for consumers that want Arrow (an export).
+    Iterating gives validated records; `batches()` gives the same rows, in the same order, as one
+    Arrow table per part, for consumers that aggregate or reshape (an export, a run report) and
+    need not turn every nested row into Python objects. Neither holds more than one part in memory;
+    `table()` gives all rows at once.
     """
 
     def __init__(self, store: StageStore, entries: Sequence[LedgerEntry]):
         self.store = store
         self.entries = list(entries)
 
+    @property
+    def model(self) -> type[Record]:
+        """The contract of the records (the upstream stage's output model)."""
+        return self.store.output_model
+
     def __len__(self) -> int:
         return sum(e.n_rows for e in self.entries)
 
-    def __iter__(self) -> Iterator[Any]:
+    def _by_part(self) -> list[tuple[str, list[LedgerEntry]]]:
         by_part: dict[str, list[LedgerEntry]] = {}
         for entry in self.entries:
             by_part.setdefault(entry.part, []).append(entry)
-        for part in sorted(by_part):
-            for entry in by_part[part]:
+        return sorted(by_part.items())
+
+    def __iter__(self) -> Iterator[Any]:
+        for _, entries in self._by_part():
+            for entry in entries:
                 yield from self.store.read_records(entry)
+
+    def batches(self) -> Iterator[pa.Table]:
+        """The rows of each part (those of the current entries, in ledger order), typed by the contract."""
+        for _, entries in self._by_part():
+            yield self.store.read_batch(entries)
 
     def table(self) -> pa.Table:
         return self.store.read_table([e.key for e in self.entries]).drop_columns([KEY_COL])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,7 +10,7 @@ from datasets import Features
 
 
 class ShardWriter:
-    """Streams rows per split into shards, starting a new shard when one reaches `max_shard_bytes`.
+    """Streams tables per split into shards, starting a new shard when one reaches `max_shard_bytes`.
 
     Rows are buffered only up to `row_group_bytes` and then appended to the open shard as one
     Parquet row group, so memory stays flat however large the corpus (the shard boundaries are
@@ -27,25 +26,34 @@ class ShardWriter:
         self.schema = features.arrow_schema
         self.max_shard_bytes = max_shard_bytes
         self.row_group_bytes = min(row_group_bytes, max_shard_bytes)
-        self._rows: dict[str, list[dict[str, Any]]] = {}
+        self._rows: dict[str, list[pa.Table]] = {}  # buffered, not yet written
         self._bytes: dict[str, int] = {}  # of the open shard, written or buffered
         self._buffered: dict[str, int] = {}
         self._open: dict[str, pq.ParquetWriter] = {}
         self._shards: dict[str, list[Path]] = {}
         self.rows_written: dict[str, int] = {}
 
-    def add(self, split: str, row: dict[str, Any], approx_bytes: int) -> None:
-        self._rows.setdefault(split, []).append(row)
-        self._bytes[split] = self._bytes.get(split, 0) + approx_bytes
-        self._buffered[split] = self._buffered.get(split, 0) + approx_bytes
-        if self._bytes[split] >= self.max_shard_bytes:
-            self._flush(split)
-        elif self._buffered[split] >= self.row_group_bytes:
-            self._write_group(split)
+    def add_table(self, split: str, table: pa.Table, approx_bytes: list[int]) -> None:
+        """Append `table`'s rows to `split`; `approx_bytes[i]` is what row i weighs for shard boundaries."""
+        start = 0
+        for i, size in enumerate(approx_bytes):
+            self._bytes[split] = self._bytes.get(split, 0) + size
+            self._buffered[split] = self._buffered.get(split, 0) + size
+            full = self._bytes[split] >= self.max_shard_bytes
+            if full or self._buffered[split] >= self.row_group_bytes:
+                self._rows.setdefault(split, []).append(table.slice(start, i + 1 - start))
+                start = i + 1
+                if full:
+                    self._flush(split)
+                else:
+                    self._write_group(split)
+        if start < table.num_rows:
+            self._rows.setdefault(split, []).append(table.slice(start))
 
     def _write_group(self, split: str) -> None:
-        rows = self._rows.pop(split, [])
+        tables = self._rows.pop(split, [])
         self._buffered.pop(split, None)
+        rows = sum(t.num_rows for t in tables)
         if not rows:
             return
         writer = self._open.get(split)
@@ -54,8 +62,8 @@ class ShardWriter:
             path = self.out_dir / f"{split}-{len(shards):05d}.parquet.partial"
             writer = self._open[split] = pq.ParquetWriter(path, self.schema, compression="zstd")
             shards.append(path)
-        writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
-        self.rows_written[split] = self.rows_written.get(split, 0) + len(rows)
+        writer.write_table(pa.concat_tables(tables).combine_chunks())
+        self.rows_written[split] = self.rows_written.get(split, 0) + rows
 
     def _flush(self, split: str) -> None:
         """Close the split's open shard (the next row starts a new one)."""

@@ -77,25 +77,53 @@ def reference_entity_ids(sample: Sample) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def sft_row(sample: Sample, images: list[dict[str, Any]]) -> dict[str, Any]:
+def sft_view(
+    sample_id: str, patient_id: str, question: str, response: str, images: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
-        "sample_id": sample.sample_id,
-        "patient_id": sample.patient_id,
+        "sample_id": sample_id,
+        "patient_id": patient_id,
         "messages": [
-            user_turn(sample.question, len(images)),
-            {"role": "assistant", "content": [{"type": "text", "text": sample.response}]},
+            user_turn(question, len(images)),
+            {"role": "assistant", "content": [{"type": "text", "text": response}]},
         ],
         "images": images,
     }
 
 
-def rl_row(sample: Sample, images: list[dict[str, Any]]) -> dict[str, Any]:
+def rl_view(
+    sample_id: str,
+    patient_id: str,
+    question: str,
+    images: list[dict[str, Any]],
+    answer: str,
+    question_type: str,
+    gt_entity_ids: list[str],
+) -> dict[str, Any]:
     return {
-        "sample_id": sample.sample_id,
-        "patient_id": sample.patient_id,
-        "prompt": [user_turn(sample.question, len(images))],
+        "sample_id": sample_id,
+        "patient_id": patient_id,
+        "prompt": [user_turn(question, len(images))],
         "images": images,
-        "answer": sample.answer,
-        "question_type": sample.question_type,
-        "gt_entity_ids": reference_entity_ids(sample),
+        "answer": answer,
+        "question_type": question_type,
+        "gt_entity_ids": gt_entity_ids,
     }
+
+
+def sft_row(sample: Sample, images: list[dict[str, Any]]) -> dict[str, Any]:
+    """The SFT row of one sample (the export builds the same rows from Arrow columns)."""
+    return sft_view(sample.sample_id, sample.patient_id, sample.question, sample.response, images)
+
+
+def rl_row(sample: Sample, images: list[dict[str, Any]]) -> dict[str, Any]:
+    """The RL row of one sample (the export builds the same rows from Arrow columns)."""
+    return rl_view(
+        sample.sample_id,
+        sample.patient_id,
+        sample.question,
+        images,
+        sample.answer,
+        sample.question_type,
+        reference_entity_ids(sample),
+    )

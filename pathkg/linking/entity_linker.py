@@ -100,9 +100,20 @@ class EntityLinker:
         self.exact = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         lower_keys = [k for k, t in best.items() if not self._is_short_abbreviation(t)]
         exact_keys = [k for k, t in best.items() if self._is_short_abbreviation(t)]
-        for matcher, keys in ((self.lower, lower_keys), (self.exact, exact_keys)):
-            for key, doc in zip(keys, self.nlp.tokenizer.pipe(keys), strict=True):
-                matcher.add(key, [doc])
+        patterns = [
+            (matcher, keys, list(self.nlp.tokenizer.pipe(keys)))
+            for matcher, keys in ((self.lower, lower_keys), (self.exact, exact_keys))
+        ]
+        # `PhraseMatcher.add` makes a lexeme of each match key, computing every lexical attribute (about
+        # half of the build). A key the tokenizer did not already make a token of holds a space or splits
+        # into several tokens, so it never is a token of any text: its lexeme needs no attributes.
+        getters, self.nlp.vocab.lex_attr_getters = self.nlp.vocab.lex_attr_getters, {}
+        try:
+            for matcher, keys, docs in patterns:
+                for key, doc in zip(keys, docs, strict=True):
+                    matcher.add(key, [doc])
+        finally:
+            self.nlp.vocab.lex_attr_getters = getters
 
     @staticmethod
     def _is_short_abbreviation(t: DictionaryTerm) -> bool:

@@ -11,16 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import Field
 
-from pathkg.export.corpus_export import export_corpus
+from pathkg.export.corpus_export import export_batches
 from pathkg.export.dataset_card import regeneration_record
 from pathkg.io.atomic import atomic_path
 from pathkg.review.review_state import ReviewedSamples, review_fingerprint
 from pipelines.stage import Stage, StageParams
-from schemas.arrow import arrow_schema, to_arrow_row
+from schemas.arrow import arrow_schema, from_arrow_row, to_arrow_row
 from schemas.run_summaries import ExportSummary
 from schemas.sample import Sample
 
@@ -37,8 +39,6 @@ class ExportStage(Stage):
     output_model = ExportSummary
     Params = ExportParams
     params: ExportParams
-    #: Flagged samples per row group of the review queue.
-    queue_batch: ClassVar[int] = 500
 
     def fingerprint(self) -> str | None:
         # Review decisions are an input too: a new one reruns the export.
@@ -47,8 +47,6 @@ class ExportStage(Stage):
     def process(self, case_id: str, inputs: dict[str, Any]) -> list[ExportSummary]:
         run_dir = self.context.run_dir
         counts = {"in": 0, "pass": 0, "flagged": 0, "rejected": 0}
-        # Flagged samples stream into the review queue in batches, never all held at once.
-        flagged: list[dict[str, Any]] = []
         queue_schema = arrow_schema(Sample)
         reviewed = ReviewedSamples.load(run_dir)
         # Filled while the samples stream past; the card is written after the last one.
@@ -59,37 +57,42 @@ class ExportStage(Stage):
             "generators": [],
         }
 
-        def note(key: str, value: str) -> None:
-            if value not in info[key]:
-                info[key].append(value)
+        def note(exported: pa.Table) -> None:
+            prov = exported["provenance"].combine_chunks()
+            backends = pc.struct_field(prov, "generator_backend").to_pylist()
+            models = pc.struct_field(prov, "generator_model").to_pylist()
+            for key, values in (
+                ("kg_versions", pc.struct_field(prov, "kg_version").to_pylist()),
+                ("prompt_versions", pc.struct_field(prov, "prompt_version").to_pylist()),
+                ("generators", [f"{b}:{m or '-'}" for b, m in zip(backends, models, strict=True)]),
+            ):
+                info[key].extend(v for v in dict.fromkeys(values) if v not in info[key])
 
-        def exportable() -> Iterator[Sample]:
-            for records in inputs.values():
-                for sample in records:
-                    if not isinstance(sample, Sample):
-                        continue
-                    counts["in"] += 1
-                    counts[sample.verification.status] += 1
-                    if sample.verification.status == "flagged":
-                        flagged.append(to_arrow_row(sample))
-                        if len(flagged) >= self.queue_batch:
-                            queue.write_table(pa.Table.from_pylist(flagged, schema=queue_schema))
-                            flagged.clear()
-                        # Accepted, or edited until it passes, by an annotator: exported with its review record.
-                        sample = reviewed.exportable(sample) or sample
-                    if sample.verification.status == "pass" or sample.review.status == "accepted":
-                        prov = sample.provenance
-                        note("kg_versions", prov.kg_version)
-                        note("prompt_versions", prov.prompt_version)
-                        note("generators", f"{prov.generator_backend}:{prov.generator_model or '-'}")
-                        yield sample
+        def exportable() -> Iterator[pa.Table]:
+            for upstream in inputs.values():
+                if getattr(upstream, "model", None) is not Sample:
+                    continue
+                for batch in upstream.batches():
+                    status = pc.struct_field(batch["verification"].combine_chunks(), "status")
+                    counts["in"] += batch.num_rows
+                    for value, n in zip(*_value_counts(status), strict=True):
+                        counts[value] += n
+                    flagged = pc.equal(status, "flagged")
+                    # Flagged samples wait in the review queue, part by part, never all held at once.
+                    held = batch.filter(flagged)
+                    if held.num_rows:
+                        queue.write_table(held)
+                    exported = self._exported(batch, status, flagged, reviewed)
+                    if exported.num_rows:
+                        note(exported)
+                        yield exported
 
         # The queue is committed (renamed into place) only once the export has succeeded.
         with (
             atomic_path(Path(run_dir) / "review" / "queue.parquet") as queue_tmp,
             pq.ParquetWriter(queue_tmp, queue_schema, compression="zstd") as queue,
         ):
-            result = export_corpus(
+            result = export_batches(
                 exportable(),
                 run_dir / self.params.out,
                 run_dir,
@@ -97,7 +100,6 @@ class ExportStage(Stage):
                 fractions=self.params.split_fractions,
                 info=info,
             )
-            queue.write_table(pa.Table.from_pylist(flagged, schema=queue_schema))
         default_counts = result.counts.get("default", {})
         return [
             ExportSummary(
@@ -112,3 +114,33 @@ class ExportStage(Stage):
                 bytes_written=result.bytes_written,
             )
         ]
+
+    @staticmethod
+    def _exported(batch: pa.Table, status: pa.Array, flagged: pa.Array, reviewed: ReviewedSamples) -> pa.Table:
+        """The batch's exported rows, in order: those that pass (or were accepted), and the flagged ones
+        an annotator accepted or edited until they pass, as the annotator left them."""
+        accepted = pc.equal(pc.struct_field(batch["review"].combine_chunks(), "status"), "accepted")
+        keep = np.array(pc.or_(pc.equal(status, "pass"), accepted).to_numpy(zero_copy_only=False), dtype=bool)
+        flagged_at = np.flatnonzero(flagged.to_numpy(zero_copy_only=False))
+        ids = batch["sample_id"].take(pa.array(flagged_at, pa.int64())).to_pylist()
+        decided = [i for i, sample_id in zip(flagged_at.tolist(), ids, strict=True) if sample_id in reviewed.by_sample]
+        if not decided:
+            return batch.filter(pa.array(keep))
+        rows, at = [], []
+        for i, row in zip(decided, batch.take(pa.array(decided, pa.int64())).to_pylist(), strict=True):
+            sample = reviewed.exportable(from_arrow_row(Sample, row))
+            keep[i] = False
+            if sample is not None and (sample.verification.status == "pass" or sample.review.status == "accepted"):
+                rows.append(to_arrow_row(sample))
+                at.append(i)
+        kept = np.flatnonzero(keep)
+        merged = pa.concat_tables(
+            [batch.take(pa.array(kept, pa.int64())), pa.Table.from_pylist(rows, schema=batch.schema)]
+        )
+        order = np.argsort(np.concatenate([kept, np.array(at, dtype=np.int64)]), kind="stable")
+        return merged.take(pa.array(order))
+
+
+def _value_counts(values: pa.Array) -> tuple[list[str], list[int]]:
+    counted = pc.value_counts(values)
+    return counted.field("values").to_pylist(), counted.field("counts").to_pylist()

@@ -86,20 +86,32 @@ class GenerateStage(Stage):
             )
         return self._client
 
+    @classmethod
+    def kind_for(cls, params: GenerateParams) -> Literal["cpu", "io"]:  # type: ignore[override]
+        # The template writer is pure computation: it runs on the worker pool, not on the event loop.
+        return "cpu" if params.writer == "template" else "io"
+
+    def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[GeneratedChain]:
+        if self.params.writer != "template":
+            raise TypeError("the llm writer runs through aprocess() on the event loop")
+        extraction: ReportExtraction = self.one_of(inputs, ReportExtraction, case_id)
+        paths = self.one_of(inputs, CasePaths, case_id).paths[: self.params.max_paths]
+        return [
+            GeneratedChain(
+                question=q,
+                response=write_chain(q, extraction.findings, paths, self.params.max_paths),
+                generator_backend="template",
+                prompt_version=PROMPT_VERSION,
+            )
+            for q in self.records_of(inputs, Question)
+        ]
+
     async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[GeneratedChain]:
+        if self.params.writer == "template":
+            return self.process(case_id, inputs)
         extraction: ReportExtraction = self.one_of(inputs, ReportExtraction, case_id)
         paths = self.one_of(inputs, CasePaths, case_id).paths[: self.params.max_paths]
         questions = self.records_of(inputs, Question)
-        if self.params.writer == "template":
-            return [
-                GeneratedChain(
-                    question=q,
-                    response=write_chain(q, extraction.findings, paths, self.params.max_paths),
-                    generator_backend="template",
-                    prompt_version=PROMPT_VERSION,
-                )
-                for q in questions
-            ]
         client = self._llm()
         written = await asyncio.gather(
             *(

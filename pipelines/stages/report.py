@@ -32,14 +32,11 @@ class ReportStage(Stage):
 
     def process(self, case_id: str, inputs: dict[str, Any]) -> list[RunReportSummary]:
         stats = RunStatistics()
-        for records in inputs.values():
-            for record in records:
-                if isinstance(record, LinkedCase):
-                    stats.add_linked([record])
-                elif isinstance(record, CasePaths):
-                    stats.add_paths([record])
-                elif isinstance(record, Sample):
-                    stats.add_samples([record])
+        add = {LinkedCase: stats.add_linked, CasePaths: stats.add_paths, Sample: stats.add_samples}
+        for upstream in inputs.values():
+            if upstream.model in add:
+                for batch in upstream.batches():
+                    add[upstream.model](batch)
         index, plots = write_report(
             self.context.run_dir / self.params.out,
             self.context.run_id,

@@ -160,3 +160,38 @@ def test_cli_validate_exit_codes(tmp_path):
     (out / "README.md").write_text((out / "README.md").read_text() + "\nedited\n")
     bad = subprocess.run([pathkg, "export", "validate", str(out)], capture_output=True, text=True)
     assert bad.returncode == 1 and "README.md: checksum mismatch" in bad.stdout
+
+
+def test_rows_built_from_arrow_columns_equal_the_record_views(tmp_path):
+    """The export reshapes Arrow batches; every row equals what the record-level view functions give,
+    and samples keep their order within each split, however the batches and shards fall."""
+    import pyarrow as pa
+
+    from pathkg.export.corpus_export import export_batches, sample_batches
+    from pathkg.export.views import rl_row, sft_row
+
+    samples = make_samples(tmp_path / "run", n_patients=9, per_patient=3)
+    # A sample that also names its diagnosis entity among the findings: listed once, findings first.
+    samples[0] = samples[0].model_copy(
+        update={"description_entities": [*samples[0].description_entities, *samples[0].diagnosis_entities]}
+    )
+    out = tmp_path / "run" / "export"
+    export_batches(sample_batches(samples, size=5), out, tmp_path / "run", max_shard_bytes=30_000)
+    root = tmp_path / "run"
+    expected: dict[str, dict[str, list]] = {}
+    for s in samples:
+        split = split_for_patient(s.patient_id)
+        images = [{"bytes": (root / r.path).read_bytes(), "path": r.path.rsplit("/", 1)[-1]} for r in s.images]
+        views = expected.setdefault(split, {"sft": [], "rl": [], "default": []})
+        views["sft"].append(sft_row(s, images))
+        views["rl"].append(rl_row(s, images))
+        views["default"].append((s.sample_id, split, [r.model_dump() for r in s.images], images))
+    assert expected["train"]["rl"][0]["gt_entity_ids"] == ["PKG:gland_formation", "ONCOTREE:IDC"]
+    for split, views in expected.items():
+        for name, folder in (("sft", "sft"), ("rl", "rl")):
+            shards = sorted((out / folder).glob(f"{split}-*.parquet"))
+            assert pa.concat_tables([pq.read_table(p) for p in shards]).to_pylist() == views[name], (split, name)
+        shards = sorted((out / "data").glob(f"{split}-*.parquet"))
+        rows = pa.concat_tables([pq.read_table(p) for p in shards]).to_pylist()
+        assert [(r["sample_id"], r["split"], r["image_meta"], r["images"]) for r in rows] == views["default"]
+    assert len(sorted((out / "data").glob("train-*.parquet"))) > 1
