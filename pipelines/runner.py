@@ -419,7 +419,9 @@ class Runner:
         def take(outcome: Outcome) -> None:
             status.ran += 1
             if outcome.error is None:
-                results.append(CaseResult(outcome.case_id, outcome.key, outcome.rows or []))
+                results.append(
+                    CaseResult(outcome.case_id, outcome.key, outcome.rows if outcome.rows is not None else [])
+                )
             else:
                 status.newly_failed += 1
                 prev = failures.get(outcome.key)

@@ -58,7 +58,8 @@ class LedgerEntry:
 class CaseResult:
     case_id: str
     key: str
-    rows: list[dict[str, Any]]  # already in Arrow row form (see schemas.arrow.to_arrow_row)
+    #: Arrow row dicts (see schemas.arrow.to_arrow_row), or a table in the contract's schema.
+    rows: list[dict[str, Any]] | pa.Table
 
 
 def new_part_name() -> str:
@@ -144,13 +145,27 @@ class StageStore:
         """Commit the results in one new part; returns its name."""
         if not results:
             return None
+        tables: list[pa.Table] = []
         rows: list[dict[str, Any]] = []
         ledger = []
         for res in results:
-            for row in res.rows:
-                rows.append({**row, CASE_COL: res.case_id, KEY_COL: res.key})
-            ledger.append([res.case_id, res.key, len(res.rows)])
-        table = pa.Table.from_pylist(rows, schema=self.schema)
+            n = len(res.rows)
+            ledger.append([res.case_id, res.key, n])
+            if not isinstance(res.rows, pa.Table):
+                rows.extend({**row, CASE_COL: res.case_id, KEY_COL: res.key} for row in res.rows)
+                continue
+            if rows:  # keep the ledger's order: the dict rows so far first
+                tables.append(pa.Table.from_pylist(rows, schema=self.schema))
+                rows = []
+            if n:
+                tables.append(
+                    res.rows.append_column(CASE_COL, pa.array([res.case_id] * n, pa.string())).append_column(
+                        KEY_COL, pa.array([res.key] * n, pa.string())
+                    )
+                )
+        if rows or not tables:
+            tables.append(pa.Table.from_pylist(rows, schema=self.schema))
+        table = pa.concat_tables(tables).combine_chunks()
         table = table.replace_schema_metadata({LEDGER_KEY: json.dumps(ledger).encode()})
         name = self._write_part("stages", table)
         self._ledgers[name] = [LedgerEntry(c, k, n, name) for c, k, n in ledger]

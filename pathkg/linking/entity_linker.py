@@ -69,8 +69,9 @@ def _rank(t: DictionaryTerm) -> tuple[int, int, str]:
 
 def read_dictionary(path: Path) -> list[DictionaryTerm]:
     """Read an `entity_dictionary.parquet` written with a KG dump."""
-    rows = pq.read_table(path, columns=["term", "node_id", "node_type", "name", "kind"]).to_pylist()
-    return [DictionaryTerm(**r) for r in rows]
+    table = pq.read_table(path, columns=["term", "node_id", "node_type", "name", "kind"])
+    columns = [table[name].to_pylist() for name in table.column_names]
+    return [DictionaryTerm(*values) for values in zip(*columns, strict=True)]
 
 
 class EntityLinker:

@@ -9,7 +9,7 @@ import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 
-from pipelines.executors.base import Outcome, StageFactory, StageHolder, Task, run_task
+from pipelines.executors.base import Outcome, PackedChunk, StageFactory, StageHolder, Task, run_task
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ class InlineExecutor:
 _HOLDER = StageHolder()
 
 
-def _run_chunk(factory: StageFactory, tasks: list[Task]) -> list[Outcome]:
-    return _HOLDER.run_chunk(factory, tasks)
+def _run_chunk(factory: StageFactory, tasks: list[Task]) -> PackedChunk:
+    return _HOLDER.run_packed(factory, tasks)
 
 
 class ProcessPoolExecutor:
@@ -81,7 +81,7 @@ class ProcessPoolExecutor:
                 for fut in done:
                     chunk = pending.pop(fut)
                     try:
-                        yield from fut.result()
+                        yield from fut.result().unpack()
                     except BrokenProcessPool:
                         broken.extend(chunk)
                 if broken:
@@ -103,7 +103,7 @@ class ProcessPoolExecutor:
         for task in tasks:
             pool = self._pool(1)
             try:
-                yield from pool.submit(_run_chunk, factory, [task]).result()
+                yield from pool.submit(_run_chunk, factory, [task]).result().unpack()
             except BrokenProcessPool:
                 yield Outcome(
                     task.case_id,

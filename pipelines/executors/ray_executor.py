@@ -173,7 +173,7 @@ class RayExecutor:
             slot.inflight += 1
             slot.solo = work.solo
             work.generation = slot.generation
-            ref = slot.actor.run_chunk.remote(factory_ref, work.tasks)
+            ref = slot.actor.run_packed.remote(factory_ref, work.tasks)
             running[ref] = work
             if self.on_submit is not None:
                 self.on_submit(factory.context.stage_name, slot.pid)
@@ -209,7 +209,7 @@ class RayExecutor:
                     if work.solo:
                         slot.solo = False
                 try:
-                    outcomes = ray.get(ref)
+                    outcomes = ray.get(ref).unpack()
                 except (RayActorError, WorkerCrashedError) as exc:
                     if current:
                         log.warning("a Ray worker died (%s); replacing it", type(exc).__name__)
