@@ -57,9 +57,6 @@ def run_once(tmp: Path, n: int, workers: int, label: str) -> tuple[float, dict[s
             stage["params"] = {"sources": [{"path": str(tmp / "cases.csv")}]}
         if stage["name"] == "kg":
             stage["params"]["seed"] = str(REPO / "kg_dumps/pathology_seed")
-        if stage["name"] == "reports" and workers > 1:
-            # The rule extraction runs in the I/O stage's own processes (not part of the content key).
-            stage["params"]["cpu_workers"] = workers
     path = tmp / f"{label}.yaml"
     path.write_text(yaml.safe_dump(config))
     runner = Runner(load_config(path), tmp / label, show_progress=False, console=Console(quiet=True))

@@ -120,9 +120,6 @@ def pipeline_config(tmp: Path, cases_csv: Path, workers: int, label: str) -> Pat
             stage["params"] = {"sources": [{"path": str(cases_csv)}]}
         if stage["name"] == "kg":
             stage["params"]["seed"] = str(REPO / "kg_dumps/pathology_seed")
-        if stage["name"] == "reports" and workers > 1:
-            # The rule extraction runs in the I/O stage's own processes (not part of the content key).
-            stage["params"]["cpu_workers"] = workers
     path = tmp / f"{label}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

@@ -33,6 +33,9 @@ from schemas.arrow import arrow_schema, to_arrow_row
 from schemas.sample import Sample
 
 CONFIG_FOLDERS = {"default": "data", "sft": "sft", "rl": "rl"}
+#: Images read and held at once, at most (ROI samples carry several tiles each), and rows.
+IMAGES_AT_ONCE = 256
+ROWS_AT_ONCE = 2048
 
 
 class ExportError(ValueError):
@@ -166,6 +169,20 @@ class _Columns:
         ]
 
 
+def _pieces(batch: pa.Table) -> Iterator[pa.Table]:
+    """The batch in consecutive slices of at most IMAGES_AT_ONCE images (a row is never split) and
+    ROWS_AT_ONCE rows, so memory stays bounded however many tiles a batch's samples carry."""
+    images = pc.fill_null(pc.list_value_length(batch["images"]), 0).to_numpy(zero_copy_only=False).tolist()
+    start, held = 0, 0
+    for row, n in enumerate(images):
+        if row > start and (held + n > IMAGES_AT_ONCE or row - start >= ROWS_AT_ONCE):
+            yield batch.slice(start, row - start)
+            start, held = row, 0
+        held += n
+    if start < batch.num_rows:
+        yield batch.slice(start)
+
+
 def _bounds(lists: pa.Array) -> list[tuple[int, int]]:
     """(start, end) of each row's items in the flattened list array (a null list has none)."""
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
@@ -198,9 +215,7 @@ def export_batches(
     default_schema = features.arrow_schema
     patients: dict[str, str] = {}
     try:
-        for batch in batches:
-            if not batch.num_rows:
-                continue
+        for batch in (piece for b in batches for piece in _pieces(b)):
             cols = _Columns(batch, images_root)
             for patient in cols.patients:
                 if patient not in patients:

@@ -120,8 +120,9 @@ class ExportStage(Stage):
         """The batch's exported rows, in order: those that pass (or were accepted), and the flagged ones
         an annotator accepted or edited until they pass, as the annotator left them."""
         accepted = pc.equal(pc.struct_field(batch["review"].combine_chunks(), "status"), "accepted")
-        keep = np.array(pc.or_(pc.equal(status, "pass"), accepted).to_numpy(zero_copy_only=False), dtype=bool)
-        flagged_at = np.flatnonzero(flagged.to_numpy(zero_copy_only=False))
+        passes = pc.fill_null(pc.or_kleene(pc.equal(status, "pass"), accepted), False)
+        keep = np.array(passes.to_numpy(zero_copy_only=False), dtype=bool)
+        flagged_at = np.flatnonzero(pc.fill_null(flagged, False).to_numpy(zero_copy_only=False))
         ids = batch["sample_id"].take(pa.array(flagged_at, pa.int64())).to_pylist()
         decided = [i for i, sample_id in zip(flagged_at.tolist(), ids, strict=True) if sample_id in reviewed.by_sample]
         if not decided:

@@ -3,8 +3,9 @@
 `backend: rules` (default) extracts offline with rules; `backend: llm` asks an OpenAI-compatible
 endpoint (vLLM) with the versioned prompt, through the bounded, retrying, caching client. Either
 way the report is PHI-scrubbed before anything else reads it, and only scrubbed text is sent.
-An I/O stage: cases run concurrently on one event loop (the run's `concurrency`), and the LLM
-client bounds requests in flight (`max_in_flight`). A case the LLM cannot answer fails with its
+With `rules` the stage is plain computation and runs on the worker pool like any CPU stage. With
+`llm` it is an I/O stage: cases run concurrently on one event loop (the run's `concurrency`), and the
+LLM client bounds requests in flight (`max_in_flight`). A case the LLM cannot answer fails with its
 reason (the runner records it; `pathkg retry` tries again, replaying answered requests from the cache).
 """
 
@@ -16,7 +17,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from pathkg.extract.backends import Backend, LLMBackend, LLMBackendConfig, RulesBackend
+from pathkg.extract.backends import Backend, LLMBackend, LLMBackendConfig, RulesBackend, extract_with_rules
 from pathkg.llm.client import LLMSettings
 from pathkg.llm.endpoints import resolve_base_urls
 from pathkg.llm.retry import RetryPolicy
@@ -46,8 +47,8 @@ class ReportsParams(StageParams):
     cpu_workers: int = Field(
         default=0,
         ge=0,
-        description="Processes for the CPU work, off the event loop: the whole rules extraction, or the "
-        "scrub + normalisation before an LLM request (0: on the loop).",
+        description="(llm) Processes that scrub and normalise reports before their requests, off the event "
+        "loop (0: on the loop). The rules backend runs on the run's worker pool.",
     )
     cache_dir: ConfigPath | None = Field(default=None, description="LLM response cache (default: the run's work dir).")
 
@@ -95,15 +96,29 @@ class ReportsStage(Stage):
         )
         return LLMBackend(LLMBackendConfig(settings, p.prompt, p.temperature, p.max_tokens, p.cpu_workers))
 
-    async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[ReportExtraction]:
+    @classmethod
+    def kind_for(cls, params: ReportsParams) -> Literal["cpu", "io"]:  # type: ignore[override]
+        return "cpu" if params.backend == "rules" else "io"
+
+    @staticmethod
+    def _case(case_id: str, inputs: dict[str, list[Any]]) -> Case:
         cases = [r for records in inputs.values() for r in records if isinstance(r, Case)]
         if len(cases) != 1:
             raise TypeError(f"case {case_id}: reports expects one Case from its upstream, got {len(cases)}")
+        return cases[0]
+
+    def process(self, case_id: str, inputs: dict[str, list[Any]]) -> list[ReportExtraction]:
+        if self.params.backend != "rules":
+            raise TypeError("the llm backend runs through aprocess() on the event loop")
+        return [extract_with_rules(case_id, self._case(case_id, inputs).report_text)]
+
+    async def aprocess(self, case_id: str, inputs: dict[str, list[Any]]) -> list[ReportExtraction]:
+        case = self._case(case_id, inputs)
         if self._backend is None:
             self._backend = self._make_backend()
             self._keeper = _close_at_loop_shutdown(self._backend)
             await anext(self._keeper)
-        return [await self._backend.extract(case_id, cases[0].report_text)]
+        return [await self._backend.extract(case_id, case.report_text)]
 
     def close(self) -> None:
         # Called synchronously inside the event loop; the HTTP client is closed by the loop's

@@ -162,13 +162,16 @@ def test_cli_validate_exit_codes(tmp_path):
     assert bad.returncode == 1 and "README.md: checksum mismatch" in bad.stdout
 
 
-def test_rows_built_from_arrow_columns_equal_the_record_views(tmp_path):
+def test_rows_built_from_arrow_columns_equal_the_record_views(tmp_path, monkeypatch):
     """The export reshapes Arrow batches; every row equals what the record-level view functions give,
-    and samples keep their order within each split, however the batches and shards fall."""
+    and samples keep their order within each split, however the batches, pieces and shards fall."""
     import pyarrow as pa
 
+    from pathkg.export import corpus_export
     from pathkg.export.corpus_export import export_batches, sample_batches
     from pathkg.export.views import rl_row, sft_row
+
+    monkeypatch.setattr(corpus_export, "IMAGES_AT_ONCE", 3)  # images held at once: pieces of 3 rows
 
     samples = make_samples(tmp_path / "run", n_patients=9, per_patient=3)
     # A sample that also names its diagnosis entity among the findings: listed once, findings first.
