@@ -1,6 +1,6 @@
 """Regenerating a 20K-case corpus: throughput on 1 and 2 workers (local pool and Ray), and memory at 2K vs 20K.
 
-    .venv/bin/python benchmarks/regenerate_20k.py [--cases 20000] [--runs one,local,ray,rss] [--skip-llm]
+    .venv/bin/python benchmarks/regenerate_20k.py [--cases 20000] [--runs one,local,ray,rss] [--repeat 1] [--skip-llm]
 
 Cases: the shared real reports (10 TCGA-BRCA reports and the 93 WSI-Bench report texts, the same
 files the demo's ingest reads), repeated under distinct case and patient ids, each copy's wording
@@ -17,6 +17,8 @@ Each measured run is a separate process, started fresh, so runs do not share cac
 - `rss`: the local pool at `--cases // 10` cases, the small point of the memory comparison; the
   large point is the `local` run at `--cases`.
 Throughput is cases / wall-clock seconds of `Runner.run()` (KG build, export and report included).
+With `--repeat N` each timed configuration runs N times, interleaved, and the median run is the one
+reported and compared (on a shared host the machine's speed drifts by tens of percent over minutes).
 
 Peak RSS is the largest sum of resident memory over the measured process and all its descendants
 (the pool workers, the extraction processes), sampled every 0.2 s with psutil. Ray's workers are
@@ -256,6 +258,9 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", default="one,local,ray,rss", help="Which measured runs (comma separated).")
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="Timed runs per configuration, interleaved; the median is reported."
+    )
     ap.add_argument("--skip-llm", action="store_true", help="Do not run the LLM writer measurement.")
     ap.add_argument("--skip-probe", action="store_true", help="Do not measure how linking alone scales.")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -269,12 +274,16 @@ def main() -> None:
     print(f"regenerate: {n} cases from {len(real_reports())} real reports; {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="regen-") as tmp_name:
         tmp = Path(tmp_name)
-        if "one" in runs:
-            results["one"] = measured(tmp, n, 1, "local", "one")
-        if "local" in runs:
-            results["local"] = measured(tmp, n, w, "local", "local")
-        if "ray" in runs:
-            results["ray"] = measured(tmp, n, w, "ray", "ray")
+        timed = [(label, workers, executor) for label, workers, executor in
+                 (("one", 1, "local"), ("local", w, "local"), ("ray", w, "ray")) if label in runs]  # fmt: skip
+        rounds: dict[str, list[dict]] = {label: [] for label, _, _ in timed}
+        for round_ in range(args.repeat):
+            # Interleaved (one, local, ray, one, local, ray, ...): a machine whose speed drifts over
+            # minutes (shared hosts) slows every configuration alike instead of one of them.
+            for label, workers, executor in timed:
+                rounds[label].append(measured(tmp, n, workers, executor, f"{label}-{round_}"))
+        for label, done in rounds.items():
+            results[label] = sorted(done, key=lambda r: r["seconds"])[len(done) // 2]  # the median run
         if "rss" in runs:
             results["rss"] = measured(tmp, max(n // 10, 1), w, "local", "rss")
         dumps = sorted(tmp.glob("*/kg/dump"))
@@ -285,7 +294,9 @@ def main() -> None:
         if label in results:
             r = results[label]
             extra = f" (Ray start-up {r['ray_start']:.1f} s not counted)" if label == "ray" else ""
-            print(f"{label:<6} {n / r['seconds']:7.2f} cases/s{extra}")
+            every = ", ".join(f"{n / x['seconds']:.2f}" for x in rounds[label])
+            median = f" (median of {args.repeat}: {every})" if args.repeat > 1 else ""
+            print(f"{label:<6} {n / r['seconds']:7.2f} cases/s{median}{extra}")
     if "one" in results:
         base = results["one"]["seconds"]
         for label in ("local", "ray"):

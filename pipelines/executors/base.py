@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -43,6 +44,7 @@ class PackedChunk:
     outcomes: list[Outcome]  # rows left out (None); see `counts`
     counts: list[int]  # rows of each outcome in `table`, in order (0 for a failure)
     table: pa.Table
+    seconds: float = 0.0  # the worker's time on the chunk (sizes the next chunks; see ChunkSizer)
 
     def unpack(self) -> list[Outcome]:
         out, start = [], 0
@@ -114,12 +116,39 @@ class StageHolder:
 
     def run_packed(self, factory: StageFactory, tasks: list[Task]) -> PackedChunk:
         """`run_chunk`, its rows sent back as one Arrow table (see `PackedChunk`)."""
-        return pack(self.run_chunk(factory, tasks), factory.cls.output_model)
+        t0 = time.perf_counter()
+        packed = pack(self.run_chunk(factory, tasks), factory.cls.output_model)
+        return replace(packed, seconds=time.perf_counter() - t0)
 
     def release(self) -> None:
         if self._stage is not None:
             stage, self._stage, self._factory = self._stage, None, None
             stage.close()
+
+
+class ChunkSizer:
+    """How many cases to send a worker at once: enough for about `target_s` of work per chunk.
+
+    A cheap stage (a millisecond a case) sent eight cases at a time spends more on the round trip
+    than on the work, and its workers wait on the runner; an expensive one needs no more than a
+    few cases per chunk to keep workers busy and the tail of the stage short. Starts at `first`
+    and follows the measured seconds per case: down at once (a worker's first chunk also pays for
+    building the stage), up as a moving average.
+    """
+
+    def __init__(self, first: int = 8, target_s: float = 0.1, largest: int = 256):
+        self.size = first
+        self.target_s = target_s
+        self.largest = largest
+        self._per_case: float | None = None
+
+    def observe(self, cases: int, seconds: float) -> None:
+        if cases <= 0 or seconds <= 0:
+            return
+        per_case = seconds / cases
+        old = self._per_case
+        self._per_case = per_case if old is None or per_case < old else 0.7 * old + 0.3 * per_case
+        self.size = max(1, min(self.largest, round(self.target_s / self._per_case)))
 
 
 class ContractError(TypeError):

@@ -9,7 +9,7 @@ import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 
-from pipelines.executors.base import Outcome, PackedChunk, StageFactory, StageHolder, Task, run_task
+from pipelines.executors.base import ChunkSizer, Outcome, PackedChunk, StageFactory, StageHolder, Task, run_task
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class ProcessPoolExecutor:
 
     def __init__(self, workers: int, chunk_size: int = 8, inflight_per_worker: int = 3):
         self.workers = workers
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size  # the first chunks of each stage; then sized by ChunkSizer
         self.inflight = workers * inflight_per_worker
         self._live: cf.ProcessPoolExecutor | None = None
 
@@ -62,7 +62,8 @@ class ProcessPoolExecutor:
 
     def map(self, factory: StageFactory, tasks: Iterable[Task]) -> Iterator[Outcome]:
         it = iter(tasks)
-        chunks = iter(lambda: list(itertools.islice(it, self.chunk_size)), [])
+        sizer = ChunkSizer(self.chunk_size)
+        chunks = iter(lambda: list(itertools.islice(it, sizer.size)), [])
         if self._live is None:
             self._live = self._pool(self.workers)
         pool = self._live
@@ -81,9 +82,12 @@ class ProcessPoolExecutor:
                 for fut in done:
                     chunk = pending.pop(fut)
                     try:
-                        yield from fut.result().unpack()
+                        packed = fut.result()
                     except BrokenProcessPool:
                         broken.extend(chunk)
+                        continue
+                    sizer.observe(len(chunk), packed.seconds)
+                    yield from packed.unpack()
                 if broken:
                     for chunk in pending.values():
                         broken.extend(chunk)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.executors.base import Outcome, StageFactory, StageHolder, Task
+from pipelines.executors.base import ChunkSizer, Outcome, StageFactory, StageHolder, Task
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,8 @@ class RayExecutor:
 
         self._ensure_actors()
         it = iter(tasks)
-        chunks = iter(lambda: list(itertools.islice(it, self.chunk_size)), [])
+        sizer = ChunkSizer(self.chunk_size)
+        chunks = iter(lambda: list(itertools.islice(it, sizer.size)), [])
         factory_ref = ray.put(factory)
         solo_queue: collections.deque[Task] = collections.deque()
         crashes: collections.Counter[str] = collections.Counter()
@@ -209,7 +210,7 @@ class RayExecutor:
                     if work.solo:
                         slot.solo = False
                 try:
-                    outcomes = ray.get(ref).unpack()
+                    packed = ray.get(ref)
                 except (RayActorError, WorkerCrashedError) as exc:
                     if current:
                         log.warning("a Ray worker died (%s); replacing it", type(exc).__name__)
@@ -221,7 +222,8 @@ class RayExecutor:
                                 yield from self._requeue(other, solo_queue, crashes)
                     yield from self._requeue(work, solo_queue, crashes)
                     continue
-                yield from outcomes
+                sizer.observe(len(work.tasks), packed.seconds)
+                yield from packed.unpack()
         finally:
             for ref in running:
                 ray.cancel(ref, force=False)

@@ -53,3 +53,19 @@ def test_write_part_keeps_ledger_order_across_tables_and_row_dicts(tmp_path):
     assert written.column("_case_id").to_pylist() == ["a", "b", "b", "c"]
     assert [(e.case_id, e.n_rows) for e in store._ledger(part)] == [("a", 1), ("b", 2), ("e", 0), ("c", 1)]
     assert [r.report_text for r in store.read_records(store.index()["kb"])] == ["bee", "bee 2"]
+
+
+def test_chunks_grow_for_cheap_cases_and_shrink_for_expensive_ones():
+    from pipelines.executors.base import ChunkSizer
+
+    sizer = ChunkSizer(first=8, target_s=0.1, largest=256)
+    sizer.observe(8, 2.0)  # a first chunk that also built the stage: 0.25 s a case
+    assert sizer.size == 1
+    sizer.observe(1, 0.002)  # the real cost shows: down at once
+    assert sizer.size == 50
+    sizer.observe(50, 0.0001)  # cheaper still, but never more than `largest`
+    assert sizer.size == 256
+    sizer.observe(256, 256 * 0.05)  # expensive cases: back up as a moving average, not in one jump
+    assert 2 <= sizer.size < 10
+    sizer.observe(0, 1.0)  # nothing measured changes nothing
+    assert 2 <= sizer.size < 10
