@@ -207,7 +207,16 @@ class StageStore:
             return arrow_schema(self.output_model).empty_table()
         if len(parts) > 1:
             raise ValueError(f"stage {self.stage_name}: read_batch takes entries of one part, got {sorted(parts)}")
-        table, starts = self._table(parts.pop())
+        part = parts.pop()
+        table, starts = self._table(part)
+        expected = arrow_schema(self.output_model)
+        if not table.schema.equals(expected, check_metadata=False):
+            # Rows read as Arrow skip the per-record validation: the part's schema is the contract check.
+            differ = sorted(set(map(str, table.schema)) ^ set(map(str, expected)))
+            raise InputContractError(
+                f"stage {self.stage_name} output: part {part} does not match the {self.output_model.__name__} "
+                f"contract (differing columns: {'; '.join(differ)})"
+            )
         ranges = []
         for entry in entries:
             if not entry.n_rows:

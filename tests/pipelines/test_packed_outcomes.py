@@ -69,3 +69,23 @@ def test_chunks_grow_for_cheap_cases_and_shrink_for_expensive_ones():
     assert 2 <= sizer.size < 10
     sizer.observe(0, 1.0)  # nothing measured changes nothing
     assert 2 <= sizer.size < 10
+
+
+def test_arrow_batches_of_a_part_that_no_longer_matches_its_contract_name_the_part(tmp_path):
+    import pyarrow.parquet as pq
+    import pytest
+
+    from pipelines.store import InputContractError, UpstreamRecords
+
+    store = StageStore(tmp_path, "echo", Case)
+    part = store.write_part([CaseResult("a", "ka", [_case("a", "ay")]), CaseResult("b", "kb", [_case("b", "bee")])])
+    entries = list(store.index().values())
+    assert UpstreamRecords(store, entries).batches().__next__().column("report_text").to_pylist() == ["ay", "bee"]
+    # An edited part: a column renamed. Its rows are not read as if they still fit the contract.
+    path = tmp_path / "stages" / "echo" / part
+    table = pq.read_table(path)
+    renamed = table.rename_columns(["report" if n == "report_text" else n for n in table.column_names])
+    pq.write_table(renamed.replace_schema_metadata(table.schema.metadata), path)  # the ledger kept
+    fresh = StageStore(tmp_path, "echo", Case)
+    with pytest.raises(InputContractError, match=f"part {part} does not match the Case contract.*report_text"):
+        next(UpstreamRecords(fresh, list(fresh.index().values())).batches())

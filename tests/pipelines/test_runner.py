@@ -205,3 +205,15 @@ def test_run_scope_stage_sees_every_case_and_reruns_only_when_inputs_change(tmp_
     assert fixed["summary"].ran == 1
     (row,) = current_rows(tmp_path / "run", "summary")
     assert row["report_text"] == "count: 12 cases, first SYN-000000, last SYN-000011"
+
+
+def test_a_stage_runs_where_its_parameters_make_it_work():
+    """Rule extraction and the template writer are computation (the worker pool); the LLM backends wait
+    on the network (the event loop)."""
+    from pipelines.stages.generate import GenerateParams, GenerateStage
+    from pipelines.stages.reports import ReportsParams, ReportsStage
+
+    assert ReportsStage.kind_for(ReportsParams()) == "cpu"
+    assert ReportsStage.kind_for(ReportsParams(backend="llm", model="m", base_url="http://127.0.0.1:9/v1")) == "io"
+    assert GenerateStage.kind_for(GenerateParams()) == "cpu"
+    assert GenerateStage.kind_for(GenerateParams(writer="llm")) == "io"
