@@ -188,17 +188,20 @@ class StageStore:
             self._tables.move_to_end(part)
         return cached
 
-    def read_rows(self, entry: LedgerEntry) -> list[dict[str, Any]]:
-        if entry.n_rows == 0:
-            return []
-        table, starts = self._table(entry.part)
+    def _first_row(self, entry: LedgerEntry, starts: dict[str, int]) -> int:
         start = starts.get(entry.key)
         if start is None:
             raise InputContractError(
                 f"stage {self.stage_name} output: case {entry.case_id}: part {entry.part} lists key {entry.key} "
                 "in its ledger but holds no rows for it"
             )
-        return table.slice(start, entry.n_rows).to_pylist()
+        return start
+
+    def read_rows(self, entry: LedgerEntry) -> list[dict[str, Any]]:
+        if entry.n_rows == 0:
+            return []
+        table, starts = self._table(entry.part)
+        return table.slice(self._first_row(entry, starts), entry.n_rows).to_pylist()
 
     def read_batch(self, entries: Sequence[LedgerEntry]) -> pa.Table:
         """The rows of several completed cases of one part, in the given order, as one table."""
@@ -221,12 +224,7 @@ class StageStore:
         for entry in entries:
             if not entry.n_rows:
                 continue
-            start = starts.get(entry.key)
-            if start is None:
-                raise InputContractError(
-                    f"stage {self.stage_name} output: case {entry.case_id}: part {entry.part} lists key {entry.key} "
-                    "in its ledger but holds no rows for it"
-                )
+            start = self._first_row(entry, starts)
             ranges.append(np.arange(start, start + entry.n_rows))
         return table.take(pa.array(np.concatenate(ranges))).replace_schema_metadata(None)
 
@@ -324,8 +322,7 @@ class UpstreamRecords:
 
     Iterating gives validated records; `batches()` gives the same rows, in the same order, as one
     Arrow table per part, for consumers that aggregate or reshape (an export, a run report) and
-    need not turn every nested row into Python objects. Neither holds more than one part in memory;
-    `table()` gives all rows at once.
+    need not turn every nested row into Python objects. Neither holds more than one part in memory.
     """
 
     def __init__(self, store: StageStore, entries: Sequence[LedgerEntry]):
@@ -355,9 +352,6 @@ class UpstreamRecords:
         """The rows of each part (those of the current entries, in ledger order), typed by the contract."""
         for _, entries in self._by_part():
             yield self.store.read_batch(entries)
-
-    def table(self) -> pa.Table:
-        return self.store.read_table([e.key for e in self.entries]).drop_columns([KEY_COL])
 
 
 def make_failure(stage: str, case_id: str, key: str, error_type: str, message: str, attempt: int) -> FailureRecord:

@@ -71,6 +71,15 @@ class StageState:
     pending: set[str] = field(default_factory=set)
     stale_cases: int = 0  # cases with outputs of earlier configurations in the directory
 
+    def place(self, case_id: str, entry: LedgerEntry | None, failure: FailureRecord | None) -> None:
+        """A case is current when it has an entry, else failed when it has a failure, else pending."""
+        if entry is not None:
+            self.current[case_id] = entry
+        elif failure is not None:
+            self.failed[case_id] = failure
+        else:
+            self.pending.add(case_id)
+
 
 def _expand_env_lenient(text: str) -> str:
     """`${VAR:-default}` as the runner expands it; an unset variable without default stays as written."""
@@ -217,12 +226,7 @@ class RunState:
                     failed_by_case[rec.case_id] = rec
             exact = info.scope == "case" and bool(info.after) and info.code_version is not None
             if info.scope == "run":
-                if RUN_CASE_ID in latest:
-                    state.current[RUN_CASE_ID] = latest[RUN_CASE_ID]
-                elif RUN_CASE_ID in failed_by_case:
-                    state.failed[RUN_CASE_ID] = failed_by_case[RUN_CASE_ID]
-                else:
-                    state.pending.add(RUN_CASE_ID)
+                state.place(RUN_CASE_ID, latest.get(RUN_CASE_ID), failed_by_case.get(RUN_CASE_ID))
             elif not info.after:
                 state.current = dict(latest)
                 for case_id, rec in failed_by_case.items():
@@ -238,19 +242,9 @@ class RunState:
                     if exact:
                         upstream = [(up, e.key) for up, e in zip(info.after, ups, strict=True)]
                         key = downstream_key(info.name, info.code_version or "", canonical_json(info.params), upstream)
-                        entry = by_key.get(key)
-                        if entry is not None:
-                            state.current[case_id] = entry
-                        elif key in failures:
-                            state.failed[case_id] = failures[key]
-                        else:
-                            state.pending.add(case_id)
-                    elif case_id in latest:
-                        state.current[case_id] = latest[case_id]
-                    elif case_id in failed_by_case:
-                        state.failed[case_id] = failed_by_case[case_id]
+                        state.place(case_id, by_key.get(key), failures.get(key))
                     else:
-                        state.pending.add(case_id)
+                        state.place(case_id, latest.get(case_id), failed_by_case.get(case_id))
             state.stale_cases = sum(1 for c, keys in keys_per_case.items() if len(keys) > 1)
             self.states[info.name] = state
         self._note_source_drift(universe)

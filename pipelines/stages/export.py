@@ -70,7 +70,7 @@ class ExportStage(Stage):
 
         def exportable() -> Iterator[pa.Table]:
             for upstream in inputs.values():
-                if getattr(upstream, "model", None) is not Sample:
+                if upstream.model is not Sample:
                     continue
                 for batch in upstream.batches():
                     status = pc.struct_field(batch["verification"].combine_chunks(), "status")
